@@ -1,0 +1,33 @@
+using System.Globalization;
+
+namespace ConcurrencyKata.TestSupport;
+
+/// <summary>
+/// How long a test waits before it calls something stuck. Deadlines detect hangs; they never measure speed, and
+/// code that works never waits them out. Set <c>KATA_DEADLINE_SCALE</c> (for example 0.5 or 3) to shrink or stretch
+/// them all, e.g. for a very slow machine.
+/// </summary>
+public static class Deadlines
+{
+    /// <summary>The factor from <c>KATA_DEADLINE_SCALE</c>, or 1.</summary>
+    public static double Scale { get; } =
+        double.TryParse(Environment.GetEnvironmentVariable("KATA_DEADLINE_SCALE"), NumberStyles.Float, CultureInfo.InvariantCulture, out double scale) && scale > 0
+            ? scale
+            : 1.0;
+
+    /// <summary>How long one blocked call may take to wake up, or one thread to finish, before the test reports a
+    /// deadlock or a lost wake-up: 10 s.</summary>
+    public static TimeSpan Hang => Scaled(TimeSpan.FromSeconds(10));
+
+    /// <summary>How long a whole stress run may take before the test reports it stuck: 30 s.</summary>
+    public static TimeSpan Stress => Scaled(TimeSpan.FromSeconds(30));
+
+    /// <summary>Scales <paramref name="deadline"/> by <see cref="Scale"/>.</summary>
+    public static TimeSpan Scaled(TimeSpan deadline) => TimeSpan.FromTicks((long)(deadline.Ticks * Scale));
+
+    /// <summary>Says a deadline in words for failure messages ("10 s").</summary>
+    public static string Describe(TimeSpan deadline) =>
+        deadline.TotalSeconds >= 1
+            ? deadline.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s"
+            : deadline.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) + " ms";
+}
