@@ -32,8 +32,9 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
         var queue = new WorkQueue<long>();
         var takenBy = new List<long>[consumers];
 
-        // Twice on the same instance: a queue must be as good the second time.
-        for (int round = 1; round <= 2; round++)
+        // Round after round on the same instance: a queue must be as good the second time, and each round is one
+        // more chance for a race to show.
+        Stress.Repeat(round =>
         {
             int stopsSeen = 0;
             Concurrently.Run(
@@ -85,31 +86,34 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
             queue.Count.ShouldBe(0, $"Round {round}: Count must be 0 once everything was taken. {RaceHint}");
             AssertNothingLostOrDuplicated(takenBy, producers, round);
             AssertEachProducersOrderKept(takenBy, round);
-        }
+        });
     }
 
     [Test]
     public void Count_is_exact_after_concurrent_puts()
     {
         int producers = Concurrently.Contenders;
-        var queue = new WorkQueue<int>();
-        Concurrently.Run(
-            "producer",
-            producers,
-            p =>
-            {
-                for (int i = 0; i < ItemsPerProducer; i++)
+        Stress.Repeat(round =>
+        {
+            var queue = new WorkQueue<int>();
+            Concurrently.Run(
+                "producer",
+                producers,
+                p =>
                 {
-                    queue.Put(i);
-                }
-            },
-            $"A Put never returned although the queue is unbounded. {RaceHint}",
-            diagnosisIfThrew: $"The queue's internal state was corrupted by two Puts at once. {RaceHint}");
+                    for (int i = 0; i < ItemsPerProducer; i++)
+                    {
+                        queue.Put(i);
+                    }
+                },
+                $"A Put never returned although the queue is unbounded. {RaceHint}",
+                diagnosisIfThrew: $"The queue's internal state was corrupted by two Puts at once. {RaceHint}");
 
-        queue.Count.ShouldBe(
-            producers * ItemsPerProducer,
-            $"Lost update: {producers} threads put {producers * ItemsPerProducer} items in all. Count++ (and Enqueue) read, " +
-            $"modify and write back: two threads that do it at once lose one update. {RaceHint}");
+            queue.Count.ShouldBe(
+                producers * ItemsPerProducer,
+                $"Round {round}: lost update: {producers} threads put {producers * ItemsPerProducer} items in all. Count++ (and Enqueue) " +
+                $"read, modify and write back: two threads that do it at once lose one update. {RaceHint}");
+        });
     }
 
     [Test]
@@ -117,32 +121,35 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
     {
         int takers = Concurrently.Contenders;
         int total = takers * ItemsPerProducer;
-        var queue = new WorkQueue<int>();
-        for (int i = 0; i < total; i++)
+        Stress.Repeat(round =>
         {
-            queue.Put(i);
-        }
-
-        var taken = new ConcurrentBag<int>();
-        Concurrently.Run(
-            "taker",
-            takers,
-            _ =>
+            var queue = new WorkQueue<int>();
+            for (int i = 0; i < total; i++)
             {
-                for (int i = 0; i < ItemsPerProducer; i++)
-                {
-                    taken.Add(queue.Take());
-                }
-            },
-            $"A taker waits although items were left: items were lost or Count went wrong. {RaceHint}",
-            diagnosisIfThrew: $"Two takers removed the same last item: check-then-act race. {RaceHint}");
+                queue.Put(i);
+            }
 
-        int[] duplicates = taken.GroupBy(i => i).Where(g => g.Count() > 1).Select(g => g.Key).Take(5).ToArray();
-        duplicates.ShouldBeEmpty(
-            $"Duplicated items: {string.Join(", ", duplicates)} came out more than once. Two takers both saw the same head item " +
-            $"before either removed it (check-then-act race). {RaceHint}");
-        taken.Count.ShouldBe(total);
-        queue.Count.ShouldBe(0, $"Every item was taken, so Count must be 0. {RaceHint}");
+            var taken = new ConcurrentBag<int>();
+            Concurrently.Run(
+                "taker",
+                takers,
+                _ =>
+                {
+                    for (int i = 0; i < ItemsPerProducer; i++)
+                    {
+                        taken.Add(queue.Take());
+                    }
+                },
+                $"A taker waits although items were left: items were lost or Count went wrong. {RaceHint}",
+                diagnosisIfThrew: $"Two takers removed the same last item: check-then-act race. {RaceHint}");
+
+            int[] duplicates = taken.GroupBy(i => i).Where(g => g.Count() > 1).Select(g => g.Key).Take(5).ToArray();
+            duplicates.ShouldBeEmpty(
+                $"Round {round}: duplicated items: {string.Join(", ", duplicates)} came out more than once. Two takers both saw the " +
+                $"same head item before either removed it (check-then-act race). {RaceHint}");
+            taken.Count.ShouldBe(total);
+            queue.Count.ShouldBe(0, $"Every item was taken, so Count must be 0. {RaceHint}");
+        });
     }
 
     private static long Encode(int producer, long seq) => (producer * 1_000_000L) + seq;

@@ -99,7 +99,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         // Give a wrongly woken taker the chance to run on. Too short a pause can only miss the bug, because the
         // other taker is then cancelled: whatever it does besides throwing OperationCanceledException is reported.
         Settle.OneSided();
-        LearnerThread.Start("canceller", cancelOther.Cancel).ShouldFinish(CancelIgnored);
+        Cancellation.CancelOnOwnThread(cancelOther);
         other.ShouldThrow<OperationCanceledException>(
             CancelIgnored,
             "Take went on although the queue was empty again: another taker had already taken the only item. " +
@@ -114,32 +114,35 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         // Pulse (wake one) can then wake the wrong kind: it goes back to sleep, and nobody wakes the right one.
         const int PerThread = 3_000;
         int pairs = Concurrently.Contenders / 2;
-        var queue = new WorkQueue<int>(1);
-        long sum = 0;
-        Concurrently.Run(
-            [
-                ("producer", pairs, _ =>
-                {
-                    for (int i = 1; i <= PerThread; i++)
+        Stress.Repeat(round =>
+        {
+            var queue = new WorkQueue<int>(1);
+            long sum = 0;
+            Concurrently.Run(
+                [
+                    ("producer", pairs, _ =>
                     {
-                        queue.Put(i);
-                    }
-                }),
-                ("consumer", pairs, _ =>
-                {
-                    for (int i = 0; i < PerThread; i++)
+                        for (int i = 1; i <= PerThread; i++)
+                        {
+                            queue.Put(i);
+                        }
+                    }),
+                    ("consumer", pairs, _ =>
                     {
-                        Interlocked.Add(ref sum, queue.Take());
-                    }
-                }),
-            ],
-            "Lost wake-up: producers wait for room and consumers wait for items, on one monitor. Monitor.Pulse wakes just one " +
-            "waiter, possibly of the wrong kind, which goes back to sleep; the one that could proceed is never woken. " +
-            "Use Monitor.PulseAll after every Put and every Take.",
-            Deadlines.Hang);
+                        for (int i = 0; i < PerThread; i++)
+                        {
+                            Interlocked.Add(ref sum, queue.Take());
+                        }
+                    }),
+                ],
+                "Lost wake-up: producers wait for room and consumers wait for items, on one monitor. Monitor.Pulse wakes just one " +
+                "waiter, possibly of the wrong kind, which goes back to sleep; the one that could proceed is never woken. " +
+                "Use Monitor.PulseAll after every Put and every Take.",
+                Deadlines.Hang);
 
-        sum.ShouldBe(pairs * (PerThread * (PerThread + 1L) / 2), "Every item put was taken exactly once.");
-        queue.Count.ShouldBe(0);
+            sum.ShouldBe(pairs * (PerThread * (PerThread + 1L) / 2), $"Round {round}: every item put was taken exactly once.");
+            queue.Count.ShouldBe(0);
+        });
     }
 
     [Test]
@@ -246,9 +249,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         var taker = LearnerThread.Start("taker", () => queue.Take(cancel.Token));
         taker.ShouldBlock($"Take returned on an empty queue. {TakeMustWait}");
 
-        LearnerThread.Start("canceller", cancel.Cancel).ShouldFinish(
-            "CancellationTokenSource.Cancel() never returned: it runs your registered callback, which is blocked. " +
-            "Register outside the lock and dispose the registration after leaving it.");
+        Cancellation.CancelOnOwnThread(cancel);
         taker.ShouldThrow<OperationCanceledException>(CancelIgnored, "A cancelled Take must throw OperationCanceledException.");
 
         queue.Put(1);
@@ -265,8 +266,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         var putter = LearnerThread.Start("putter", () => queue.Put(2, cancel.Token));
         putter.ShouldBlock($"Put returned although the queue was full. {PutMustWait}");
 
-        LearnerThread.Start("canceller", cancel.Cancel).ShouldFinish(
-            "CancellationTokenSource.Cancel() never returned: it runs your registered callback, which is blocked.");
+        Cancellation.CancelOnOwnThread(cancel);
         putter.ShouldThrow<OperationCanceledException>(CancelIgnored, "A cancelled Put must throw OperationCanceledException.");
 
         queue.Count.ShouldBe(1, "A cancelled Put must not add its item.");
@@ -284,7 +284,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         cancelled.ShouldBlock($"Take returned on an empty queue. {TakeMustWait}");
         patient.ShouldBlock($"Take returned on an empty queue. {TakeMustWait}");
 
-        LearnerThread.Start("canceller", cancel.Cancel).ShouldFinish("CancellationTokenSource.Cancel() never returned.");
+        Cancellation.CancelOnOwnThread(cancel);
         cancelled.ShouldThrow<OperationCanceledException>(CancelIgnored, "A cancelled Take must throw OperationCanceledException.");
 
         // The wake-up that let the cancelled taker leave also woke the patient one; it must go back to waiting.

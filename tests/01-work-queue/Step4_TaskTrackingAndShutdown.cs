@@ -95,6 +95,41 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
     }
 
     [Test]
+    public void Task_counting_stays_exact_when_many_threads_put_and_finish_at_once()
+    {
+        const int PerThread = 10_000;
+        int pairs = Concurrently.Contenders / 2;
+        var queue = new WorkQueue<int>();
+        Concurrently.Run(
+            [
+                ("producer", pairs, _ =>
+                {
+                    for (int i = 0; i < PerThread; i++)
+                    {
+                        queue.Put(i);
+                    }
+                }),
+                ("consumer", pairs, _ =>
+                {
+                    for (int i = 0; i < PerThread; i++)
+                    {
+                        queue.Take();
+                        queue.TaskDone();
+                    }
+                }),
+            ],
+            "A consumer waits for an item that never comes: items or wake-ups were lost.",
+            diagnosisIfThrew:
+            "TaskDone saw no unfinished task although every TaskDone follows a Take of a Put item: the count of unfinished " +
+            "tasks lost updates. Change it only under the lock.");
+
+        queue.UnfinishedTasks.ShouldBe(0,
+            $"Lost update: {pairs * PerThread} Puts and as many TaskDones must leave 0 unfinished tasks. The counter is " +
+            "read, changed and written back: do it under the same lock as the items.");
+        LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish(JoinLostWakeUp);
+    }
+
+    [Test]
     public void A_blocked_Join_can_be_cancelled()
     {
         var queue = new WorkQueue<int>();
@@ -102,7 +137,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         using var cancel = new CancellationTokenSource();
         var joiner = LearnerThread.Start("joiner", () => queue.Join(cancel.Token));
         joiner.ShouldBlock("Join returned while a task was unfinished.");
-        LearnerThread.Start("canceller", cancel.Cancel).ShouldFinish("CancellationTokenSource.Cancel() never returned.");
+        Cancellation.CancelOnOwnThread(cancel);
         joiner.ShouldThrow<OperationCanceledException>(
             "Join ignores its CancellationToken: wake waiters on cancellation and check the token in the wait loop.",
             "A cancelled Join must throw OperationCanceledException.");
@@ -144,7 +179,10 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         });
         taker.ShouldFinish(
             "A taker on a complete queue waited: once Complete() was called and the queue is empty, Take throws and " +
-            "TryTake returns false at once, whatever the timeout.")
+            "TryTake returns false at once, whatever the timeout.",
+            diagnosisIfThrew:
+            "Take threw although items were still in the queue. Items put before Complete() are still taken: Complete() closes " +
+            "the entrance, not the exit; only a complete AND empty queue makes Take throw.")
             .ShouldBe((1, 2, false, true), "Items put before Complete() are still taken, in order; then the queue reports completion.");
         queue.IsCompleted.ShouldBeTrue("IsCompleted is true once the queue is complete and empty.");
     }
@@ -213,7 +251,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         using var cancel = new CancellationTokenSource();
         var consumer = LearnerThread.Start("consumer", () => queue.GetConsumingEnumerable(cancel.Token).ToList());
         consumer.ShouldBlock("The consuming enumeration ended while the queue was empty but not complete.");
-        LearnerThread.Start("canceller", cancel.Cancel).ShouldFinish("CancellationTokenSource.Cancel() never returned.");
+        Cancellation.CancelOnOwnThread(cancel);
         consumer.ShouldThrow<OperationCanceledException>(
             "The consuming enumeration ignores its CancellationToken: pass it to the Take/TryTake that waits.",
             "A cancelled enumeration must throw OperationCanceledException, not end quietly as if the queue were complete.");

@@ -35,6 +35,8 @@ public sealed class LearnerThread
     /// <summary>Whether the thread has got past its own start-up and is inside the learner's code.</summary>
     private volatile bool _entered;
 
+    static LearnerThread() => UnhandledExceptions.EnsureInstalled();
+
     private LearnerThread(string name, Func<object?> body)
     {
         Name = name;
@@ -140,10 +142,11 @@ public sealed class LearnerThread
     /// <param name="diagnosisIfStuck">The likely cause if it is still blocked, e.g. "lost wake-up: Take was never
     /// woken after Put — do you PulseAll after adding?"</param>
     /// <param name="deadline">Default <see cref="Deadlines.Hang"/>.</param>
-    public object? ShouldFinish(string diagnosisIfStuck, TimeSpan? deadline = null)
+    /// <param name="diagnosisIfThrew">The likely cause if it threw instead.</param>
+    public object? ShouldFinish(string diagnosisIfStuck, TimeSpan? deadline = null, string? diagnosisIfThrew = null)
     {
         JoinOrFail(diagnosisIfStuck, deadline);
-        RethrowIfFailed();
+        RethrowIfFailed(diagnosisIfThrew);
         return _result;
     }
 
@@ -226,7 +229,11 @@ public sealed class LearnerThread
         TimeSpan limit = deadline ?? Deadlines.Hang;
         if (!TryJoin(limit))
         {
-            Assert.Fail($"Deadlock suspected: {Name} is still blocked after {Deadlines.Describe(limit)}. {diagnosisIfStuck}");
+            // A thread that died of an unhandled exception is the likelier culprit than the diagnosis guessed here.
+            string died = UnhandledExceptions.Describe(UnhandledExceptions.TakeAll());
+            Assert.Fail(died.Length > 0
+                ? $"{Name} is still blocked after {Deadlines.Describe(limit)}, because: {died}"
+                : $"Deadlock suspected: {Name} is still blocked after {Deadlines.Describe(limit)}. {diagnosisIfStuck}");
         }
     }
 
