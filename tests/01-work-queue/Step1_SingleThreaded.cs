@@ -76,12 +76,7 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
     public void A_bounded_queue_accepts_items_up_to_its_capacity_without_waiting()
     {
         var queue = new WorkQueue<int>(3);
-        LearnerThread.Start("putter", () =>
-        {
-            queue.Put(1);
-            queue.Put(2);
-            queue.Put(3);
-        }).ShouldFinish("Put waited although the queue still had room for it: check the 'is it full?' test (Count == Capacity, not Count == Capacity - 1).");
+        queue.PutWhileThereIsRoom(1, 2, 3);
         queue.Count.ShouldBe(3);
     }
 

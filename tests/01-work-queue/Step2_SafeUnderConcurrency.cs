@@ -27,16 +27,22 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
     {
         int producers = Concurrently.Contenders / 2;
         int consumers = Concurrently.Contenders / 2;
-        const long Stop = -1;
-        const long Exit = -2;
+        int seeds = producers * ItemsPerProducer;
+        const int SeedProducer = 99;
         var queue = new WorkQueue<long>();
-        var takenBy = new List<long>[consumers];
 
         // Round after round on the same instance: a queue must be as good the second time, and each round is one
         // more chance for a race to show.
         Stress.Repeat(round =>
         {
-            int stopsSeen = 0;
+            // The queue starts with as many items as the consumers will take, so no Take ever finds it empty and
+            // this step needs no waiting yet (that is Step 3): it is about mutual exclusion only.
+            for (long seq = 0; seq < seeds; seq++)
+            {
+                queue.Put(Encode(SeedProducer, seq));
+            }
+
+            var takenBy = new List<long>[consumers];
             Concurrently.Run(
                 [
                     ("producer", producers, p =>
@@ -45,47 +51,29 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
                         {
                             queue.Put(Encode(p, seq));
                         }
-
-                        // A stop marker after its last item: when every producer's marker is out, so is every item.
-                        queue.Put(Stop);
                     }),
                     ("consumer", consumers, c =>
                     {
                         var mine = takenBy[c] = [];
-                        while (true)
+                        for (int i = 0; i < seeds / consumers; i++)
                         {
-                            long item = queue.Take();
-                            if (item == Exit)
-                            {
-                                return;
-                            }
-
-                            if (item == Stop)
-                            {
-                                if (Interlocked.Increment(ref stopsSeen) == producers)
-                                {
-                                    // The last marker: release the other consumers, then leave.
-                                    for (int other = 1; other < consumers; other++)
-                                    {
-                                        queue.Put(Exit);
-                                    }
-
-                                    return;
-                                }
-
-                                continue;
-                            }
-
-                            mine.Add(item);
+                            mine.Add(queue.Take());
                         }
                     }),
                 ],
-                $"Items or wake-ups were lost, so a consumer waits for an item that will never come. {RaceHint}",
+                $"A Take or Put never returned although the queue was never empty and is unbounded. {RaceHint}",
                 diagnosisIfThrew: $"The queue's internal state was corrupted by two threads at once. {RaceHint}");
 
-            queue.Count.ShouldBe(0, $"Round {round}: Count must be 0 once everything was taken. {RaceHint}");
-            AssertNothingLostOrDuplicated(takenBy, producers, round);
-            AssertEachProducersOrderKept(takenBy, round);
+            // What the consumers left behind, drained on this thread, is one more sequence that must keep the order.
+            var rest = new List<long>();
+            while (queue.Count > 0)
+            {
+                rest.Add(queue.Take());
+            }
+
+            List<long>[] sequences = [.. takenBy, rest];
+            AssertNothingLostOrDuplicated(sequences, [.. Enumerable.Range(0, producers).Select(p => (p, ItemsPerProducer)), (SeedProducer, seeds)], round);
+            AssertEachProducersOrderKept(sequences, round);
         });
     }
 
@@ -154,10 +142,10 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
 
     private static long Encode(int producer, long seq) => (producer * 1_000_000L) + seq;
 
-    private static void AssertNothingLostOrDuplicated(List<long>[] takenBy, int producers, int round)
+    private static void AssertNothingLostOrDuplicated(List<long>[] sequences, (int Producer, int Count)[] producers, int round)
     {
         var seen = new HashSet<long>();
-        foreach (long item in takenBy.SelectMany(list => list))
+        foreach (long item in sequences.SelectMany(list => list))
         {
             if (!seen.Add(item))
             {
@@ -166,11 +154,11 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
             }
         }
 
-        int expected = producers * ItemsPerProducer;
+        int expected = producers.Sum(p => p.Count);
         if (seen.Count != expected)
         {
-            long missing = Enumerable.Range(0, producers)
-                .SelectMany(p => Enumerable.Range(0, ItemsPerProducer).Select(s => Encode(p, s)))
+            long missing = producers
+                .SelectMany(p => Enumerable.Range(0, p.Count).Select(s => Encode(p.Producer, s)))
                 .First(item => !seen.Contains(item));
             Assert.Fail(
                 $"Round {round}: lost items: {seen.Count} of {expected} items came out; for example producer {missing / 1_000_000}'s " +
@@ -190,7 +178,7 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
                 if (lastSeqOf.TryGetValue(producer, out long last) && seq < last)
                 {
                     Assert.Fail(
-                        $"Round {round}: order broken: consumer-{c} took producer {producer}'s item #{seq} after its item #{last}. " +
+                        $"Round {round}: order broken: {(c < takenBy.Length - 1 ? $"consumer-{c}" : "the final drain")} took producer {producer}'s item #{seq} after its item #{last}. " +
                         "A FIFO queue hands out each producer's items in the order they were put, whoever takes them.");
                 }
 

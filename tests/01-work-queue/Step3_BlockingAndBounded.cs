@@ -38,8 +38,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
     public void Put_blocks_while_the_queue_is_full()
     {
         var queue = new WorkQueue<int>(2);
-        queue.Put(1);
-        queue.Put(2);
+        queue.PutWhileThereIsRoom(1, 2);
 
         var putter = LearnerThread.Start("putter", () => queue.Put(3));
         putter.ShouldBlock($"Put returned although the queue was full (2 of 2). {PutMustWait}");
@@ -179,7 +178,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
     public void TryPut_gives_up_after_its_timeout_and_adds_nothing()
     {
         var queue = new WorkQueue<int>(1);
-        queue.Put(1);
+        queue.PutWhileThereIsRoom(1);
         TimeSpan timeout = TimeSpan.FromMilliseconds(100);
         var putter = LearnerThread.Start("putter", () =>
         {
@@ -218,7 +217,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
     public void A_negative_timeout_is_rejected_and_the_queue_stays_usable()
     {
         var queue = new WorkQueue<int>(2);
-        queue.Put(1);
+        queue.PutWhileThereIsRoom(1);
 
         Expect.Throws<ArgumentOutOfRangeException>(() => queue.TryTake(out _, TimeSpan.FromMilliseconds(-5)),
             "A negative timeout (other than Timeout.InfiniteTimeSpan) is a mistake: throw ArgumentOutOfRangeException.")
@@ -261,7 +260,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
     public void Cancelling_a_blocked_Put_throws_and_does_not_add_the_item()
     {
         var queue = new WorkQueue<int>(1);
-        queue.Put(1);
+        queue.PutWhileThereIsRoom(1);
         using var cancel = new CancellationTokenSource();
         var putter = LearnerThread.Start("putter", () => queue.Put(2, cancel.Token));
         putter.ShouldBlock($"Put returned although the queue was full. {PutMustWait}");
@@ -299,7 +298,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
     public void A_token_cancelled_before_the_call_throws_at_once_and_changes_nothing()
     {
         var queue = new WorkQueue<int>(1);
-        queue.Put(1);
+        queue.PutWhileThereIsRoom(1);
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
 

@@ -148,7 +148,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
     public void After_Complete_no_item_can_be_put()
     {
         var queue = new WorkQueue<int>(5);
-        queue.Put(1);
+        queue.PutWhileThereIsRoom(1);
         queue.IsAddingCompleted.ShouldBeFalse();
         queue.Complete();
         queue.IsAddingCompleted.ShouldBeTrue("Complete() marks the queue complete for adding.");
@@ -207,7 +207,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
     public void Complete_wakes_a_blocked_putter_which_throws_without_adding()
     {
         var queue = new WorkQueue<int>(1);
-        queue.Put(1);
+        queue.PutWhileThereIsRoom(1);
         var putter = LearnerThread.Start("putter", () => queue.Put(2));
         putter.ShouldBlock("Put returned although the queue was full.");
 

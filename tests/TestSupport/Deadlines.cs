@@ -23,9 +23,9 @@ public static class Deadlines
     public static TimeSpan Stress => Scaled(TimeSpan.FromSeconds(30));
 
     /// <summary>How long one whole test (set-up, body, tear-down) may run before it is reported stuck and abandoned:
-    /// 2 minutes. Every wait inside a test has its own, shorter deadline; this one catches a call that blocks on the
+    /// 1 minute. Every wait inside a test has its own, shorter deadline; this one catches a call that blocks on the
     /// test's own thread.</summary>
-    public static TimeSpan WholeTest => Scaled(TimeSpan.FromMinutes(2));
+    public static TimeSpan WholeTest => Scaled(TimeSpan.FromMinutes(1));
 
     /// <summary>Scales <paramref name="deadline"/> by <see cref="Scale"/>.</summary>
     public static TimeSpan Scaled(TimeSpan deadline) => TimeSpan.FromTicks((long)(deadline.Ticks * Scale));

@@ -76,8 +76,9 @@ public sealed class WorkQueue<T>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     public void Put(T item, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 1): add at the tail. (Step 2): under the lock, and wake waiting takers.
-        // TODO (Step 3): wait while full, honouring cancellationToken. (Step 4): count the task; refuse after Complete().
+        // TODO (Step 1): add at the tail. (Step 2): under the lock.
+        // TODO (Step 3): wait while full, honouring cancellationToken; then wake waiting takers (PulseAll).
+        // TODO (Step 4): count the task; refuse after Complete().
         throw new NotImplementedException("Step 1 (exercise 01): implement Put; Steps 2-4 extend it. See Step 1 in exercises/01-work-queue/README.md.");
     }
 
