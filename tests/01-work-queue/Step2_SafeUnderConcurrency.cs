@@ -157,12 +157,12 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
         int expected = producers.Sum(p => p.Count);
         if (seen.Count != expected)
         {
-            long missing = producers
-                .SelectMany(p => Enumerable.Range(0, p.Count).Select(s => Encode(p.Producer, s)))
-                .First(item => !seen.Contains(item));
-            Assert.Fail(
-                $"Round {round}: lost items: {seen.Count} of {expected} items came out; for example producer {missing / 1_000_000}'s " +
-                $"item #{missing % 1_000_000} never did. {RaceHint}");
+            var all = producers.SelectMany(p => Enumerable.Range(0, p.Count).Select(s => Encode(p.Producer, s))).ToHashSet();
+            long? missing = all.Where(item => !seen.Contains(item)).Select(item => (long?)item).FirstOrDefault();
+            Assert.Fail(missing is long lost
+                ? $"Round {round}: lost items: {seen.Count} of {expected} items came out; for example producer {lost / 1_000_000}'s " +
+                  $"item #{lost % 1_000_000} never did. {RaceHint}"
+                : $"Round {round}: {seen.Count - expected} items came out that were never put (corrupted values). {RaceHint}");
         }
     }
 

@@ -34,7 +34,7 @@ public sealed class PublicApiTests
 
             Snapshot.Match(
                 solutionApi.Split('\n').Select(line => line.TrimEnd('\r')).ToArray(),
-                new SnapshotNameExtension(solution.Project.Replace('/', '.')));
+                new SnapshotNameExtension(Path.GetDirectoryName(solution.Project)!.Replace('\\', '/').Replace('/', '.')));
         }
     }
 

@@ -84,7 +84,8 @@ public static class Concurrently
             }
 
             // Any finished thread is observed within a millisecond or two; this poll is not proof of anything.
-            threads.First(t => !t.IsFinished).TryJoin(TimeSpan.FromMilliseconds(2));
+            // (The last threads may finish between the check above and this line: then there is none to wait for.)
+            threads.Find(t => !t.IsFinished)?.TryJoin(TimeSpan.FromMilliseconds(2));
         }
     }
 
