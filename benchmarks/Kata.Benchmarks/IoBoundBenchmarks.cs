@@ -1,0 +1,81 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ConcurrencyKata.Benchmarks;
+
+/// <summary>
+/// The article's I/O-bound claim, reproduced in .NET: <see cref="Requests"/> HTTP requests to a loopback Kestrel
+/// server that answers each after <see cref="DelayMs"/> ms, made one after another, from one thread each, and with
+/// async/await. Waiting overlaps: threads and async both finish in about one delay, sequential takes the sum.
+/// </summary>
+public class IoBoundBenchmarks
+{
+    /// <summary>How many requests.</summary>
+    public const int Requests = 16;
+
+    /// <summary>How long the server waits before answering each.</summary>
+    public const int DelayMs = 50;
+
+    private WebApplication? _server;
+    private HttpClient? _client;
+
+    [GlobalSetup]
+    public void StartServer()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _server = builder.Build();
+        _server.MapGet("/delay/{ms:int}", async (int ms) =>
+        {
+            await Task.Delay(ms).ConfigureAwait(false);
+            return Results.Text("ok");
+        });
+        _server.StartAsync().GetAwaiter().GetResult();
+        string address = _server.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        _client = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    [GlobalCleanup]
+    public void StopServer()
+    {
+        _client?.Dispose();
+        _server?.StopAsync().GetAwaiter().GetResult();
+        (_server as IDisposable)?.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Sequential()
+    {
+        for (int i = 0; i < Requests; i++)
+        {
+            Fetch();
+        }
+    }
+
+    [Benchmark]
+    public void Threads()
+    {
+        var threads = Enumerable.Range(0, Requests).Select(_ => new Thread(Fetch)).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+    }
+
+    [Benchmark]
+    public Task Async() =>
+        Task.WhenAll(Enumerable.Range(0, Requests).Select(_ => _client!.GetStringAsync(new Uri($"/delay/{DelayMs}", UriKind.Relative))).ToArray());
+
+    private void Fetch()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/delay/{DelayMs}", UriKind.Relative));
+        using HttpResponseMessage response = _client!.Send(request);
+        response.EnsureSuccessStatusCode();
+    }
+}
