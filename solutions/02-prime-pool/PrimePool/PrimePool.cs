@@ -1,0 +1,971 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace ConcurrencyKata;
+
+/// <summary>
+/// A pool of worker <em>processes</em> that check numbers for primality: the .NET counterpart of Python's
+/// <c>ProcessPoolExecutor</c>. Each worker is a separate OS process running the PrimeWorker program, spoken to over
+/// its stdin and stdout pipes with the line protocol described in exercises/02-prime-pool/README.md.
+/// </summary>
+/// <remarks>
+/// <para>Workers start lazily, one per request that finds no idle worker, up to <see cref="MaxWorkers"/>; then
+/// they are reused. A worker handles one request at a time (it is a single-threaded program); further requests
+/// wait in the pool's queue, first come, first served, and go to whichever worker becomes idle first.</para>
+/// <para>Every member is thread-safe. No member blocks while waiting for a worker: the <c>...Async</c> methods
+/// return a task at once. <see cref="Dispose"/> blocks for at most about a second per call while it ends the
+/// workers; <see cref="DisposeAsync"/> waits the same time without blocking a thread.</para>
+/// <para>When a worker dies, every task in flight on it fails with <see cref="WorkerCrashedException"/> (its exit
+/// code and process id inside), and the pool replaces it: at once if requests are waiting, otherwise on the next
+/// request. Python's pool instead becomes "broken" and refuses all further work. Here a crash stays contained in
+/// the one worker and the tasks it was running, which is the point of using processes.</para>
+/// <para>An error reply (for a malformed request) fails only that request's task with
+/// <see cref="WorkerErrorException"/>; the worker lives on.</para>
+/// </remarks>
+public sealed class PrimePool : IDisposable, IAsyncDisposable
+{
+    /// <summary>How long <see cref="Dispose"/> lets workers leave on their own after their stdin is closed, before it
+    /// kills them. A worker exits as soon as it reads the end of its input; one busy with a long check is killed.</summary>
+    private static readonly TimeSpan s_gracePeriod = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long to wait for a process that should exit at once: killed, or with its stdout closed.</summary>
+    private static readonly TimeSpan s_exitTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>UTF-8 without a byte-order mark: a BOM written in front of the first request would garble its id.</summary>
+    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>
+    /// The lock protecting <see cref="_queue"/>, <see cref="_workers"/>, <see cref="_lastId"/>,
+    /// <see cref="_disposed"/>, and each worker's <see cref="Worker.State"/> and <see cref="Worker.InFlight"/> and
+    /// each request's <see cref="Request.Node"/> and <see cref="Request.Worker"/>. Private, so no outside code can
+    /// hold it.
+    /// </summary>
+    /// <remarks>
+    /// Nothing that can block for long happens under it: pipe writes and waits for processes happen outside. Only
+    /// decisions do (which worker gets which request, when to start a worker), so that each decision sees one
+    /// consistent state. Tasks are completed under it, which is safe because every
+    /// <see cref="TaskCompletionSource{TResult}"/> here runs its continuations asynchronously: no caller's code
+    /// ever runs inside the lock.
+    /// </remarks>
+    private readonly object _sync = new();
+
+    /// <summary>Requests waiting for an idle worker, oldest first. Guarded by <see cref="_sync"/>.</summary>
+    private readonly LinkedList<Request> _queue = new();
+
+    /// <summary>The workers, in start order: running ones and dead ones not yet reaped. Never more than
+    /// <see cref="MaxWorkers"/>, so there are never more live processes than that. Guarded by <see cref="_sync"/>.</summary>
+    private readonly List<Worker> _workers = [];
+
+    /// <summary>The id of the last request; ids start at 1 and only grow. Guarded by <see cref="_sync"/>.</summary>
+    private long _lastId;
+
+    /// <summary>Set once by <see cref="Dispose"/> or <see cref="DisposeAsync"/>. Guarded by <see cref="_sync"/>.</summary>
+    private bool _disposed;
+
+    /// <summary>Creates a pool of at most <see cref="Environment.ProcessorCount"/> workers. No process starts yet.</summary>
+    public PrimePool()
+        : this(Environment.ProcessorCount)
+    {
+    }
+
+    /// <summary>Creates a pool of at most <paramref name="maxWorkers"/> worker processes. No process starts yet:
+    /// workers start on demand.</summary>
+    /// <param name="maxWorkers">The most worker processes alive at once; at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxWorkers"/> is less than 1.</exception>
+    public PrimePool(int maxWorkers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWorkers, 1);
+        MaxWorkers = maxWorkers;
+    }
+
+    /// <summary>The most worker processes alive at once.</summary>
+    public int MaxWorkers { get; }
+
+    /// <summary>The process ids of the workers alive right now, in the order they started; empty before the first
+    /// request and after <see cref="Dispose"/>. Another thread may change the set the moment it is read.</summary>
+    public IReadOnlyList<int> WorkerProcessIds
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _workers.Where(w => w.State == WorkerState.Running).Select(w => w.ProcessId).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Checks one number in a worker process: Python's <c>executor.submit(is_prime, n)</c>.</summary>
+    /// <param name="n">The number to check.</param>
+    /// <param name="cancellationToken">Cancels the request: removed from the queue if it is still waiting there;
+    /// if a worker is already on it, the task ends as cancelled and the worker's late answer is ignored.</param>
+    /// <returns>A task that completes with whether <paramref name="n"/> is prime.</returns>
+    /// <remarks>Returns at once. The task fails with <see cref="WorkerCrashedException"/> if the worker dies while
+    /// on it, and with <see cref="ObjectDisposedException"/> if the pool is disposed first.</remarks>
+    /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
+    public Task<bool> IsPrimeAsync(long n, CancellationToken cancellationToken = default)
+    {
+        Task<string> reply = SendCoreAsync("check " + n.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        return IsPrimeCoreAsync(reply);
+
+        static async Task<bool> IsPrimeCoreAsync(Task<string> reply) => ParseVerdicts(await reply.ConfigureAwait(false), 1)[0];
+    }
+
+    /// <summary>Checks many numbers, <paramref name="chunkSize"/> numbers per message to a worker: Python's
+    /// <c>executor.map(is_prime, numbers, chunksize=...)</c>.</summary>
+    /// <param name="numbers">The numbers to check.</param>
+    /// <param name="chunkSize">How many numbers go to a worker in one request; at least 1. Bigger chunks mean fewer
+    /// messages (less overhead per number) but coarser load balancing.</param>
+    /// <param name="cancellationToken">Cancels every chunk not answered yet.</param>
+    /// <returns>A task that completes with one verdict per number, in the order of <paramref name="numbers"/>,
+    /// whatever order the chunks finish in.</returns>
+    /// <remarks>Returns at once; the chunks are queued together and spread over the workers. If one chunk fails,
+    /// the others are cancelled and the task fails with that chunk's exception.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="numbers"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunkSize"/> is less than 1.</exception>
+    /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
+    public Task<IReadOnlyList<bool>> MapAsync(IReadOnlyList<long> numbers, int chunkSize = 1, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(numbers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+
+        return MapCoreAsync(numbers, chunkSize, cancellationToken);
+    }
+
+    /// <summary>Sends one raw request to a worker and returns its reply: the primitive the other methods build on,
+    /// and the way to use the protocol's test hooks (<c>hold</c>, <c>wait</c>, <c>exit 42</c>, <c>noise 100000</c>).</summary>
+    /// <param name="request">The request without its id, e.g. <c>"check 7,8,9"</c>; the pool adds the id.</param>
+    /// <param name="cancellationToken">Cancels the request, as for <see cref="IsPrimeAsync"/>.</param>
+    /// <returns>A task that completes with the reply without its id, e.g. <c>"ok 101"</c> or <c>"ok"</c>.</returns>
+    /// <remarks>Returns at once. The task fails with <see cref="WorkerErrorException"/> for an error reply, with
+    /// <see cref="WorkerCrashedException"/> if the worker dies while on it, and with
+    /// <see cref="ObjectDisposedException"/> if the pool is disposed first.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="request"/> contains a line break (one request is one line).</exception>
+    /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
+    public Task<string> SendAsync(string request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Contains('\n', StringComparison.Ordinal) || request.Contains('\r', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("A request is one line: it must not contain '\\n' or '\\r'.", nameof(request));
+        }
+
+        return SendCoreAsync(request, cancellationToken);
+    }
+
+    /// <summary>Ends every worker and fails every unanswered task with <see cref="ObjectDisposedException"/>. Later
+    /// calls throw <see cref="ObjectDisposedException"/>; disposing again does nothing.</summary>
+    /// <remarks>Closes each worker's stdin (a worker exits at the end of its input), gives them about a second to
+    /// leave, kills the rest with their process trees, and waits until every worker process has exited. So it
+    /// blocks for up to about a second, and leaves no process behind, even after a crash.</remarks>
+    public void Dispose()
+    {
+        List<Worker>? workers = BeginDispose();
+        if (workers is null)
+        {
+            return;
+        }
+
+        foreach (Worker worker in workers)
+        {
+            CloseInput(worker);
+        }
+
+        var clock = Stopwatch.StartNew();
+        foreach (Worker worker in workers)
+        {
+            TimeSpan left = s_gracePeriod - clock.Elapsed;
+            if (!WaitForExit(worker, left > TimeSpan.Zero ? left : TimeSpan.Zero))
+            {
+                Kill(worker);
+                WaitForExit(worker, s_exitTimeout);
+            }
+        }
+
+        foreach (Worker worker in workers)
+        {
+            // The worker's reader ends once its stdout closes, which the exit above guarantees. Waiting for it means
+            // no callback of this pool runs after Dispose has returned, and the Process can be released safely.
+            WaitQuietly(worker.Lifetime, s_exitTimeout);
+            worker.Process.Dispose();
+        }
+    }
+
+    /// <summary>Like <see cref="Dispose"/>, but waits for the workers to exit without blocking a thread.</summary>
+    /// <returns>A task that completes when every worker process has exited.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        List<Worker>? workers = BeginDispose();
+        if (workers is null)
+        {
+            return;
+        }
+
+        foreach (Worker worker in workers)
+        {
+            CloseInput(worker);
+        }
+
+        using var grace = new CancellationTokenSource(s_gracePeriod);
+        foreach (Worker worker in workers)
+        {
+            if (!await WaitForExitAsync(worker, grace.Token).ConfigureAwait(false))
+            {
+                Kill(worker);
+                using var killed = new CancellationTokenSource(s_exitTimeout);
+                await WaitForExitAsync(worker, killed.Token).ConfigureAwait(false);
+            }
+        }
+
+        foreach (Worker worker in workers)
+        {
+            try
+            {
+                await worker.Lifetime.WaitAsync(s_exitTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Abandoned: its process has exited, so its reader is about to end on its own.
+            }
+
+            worker.Process.Dispose();
+        }
+    }
+
+    /// <summary>Queues one request and returns the task for its reply body.</summary>
+    private Task<string> SendCoreAsync(string body, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<string>(cancellationToken);
+        }
+
+        Request request;
+        var sends = new List<Request>();
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+
+            // The id is assigned and the request queued in one step, so queue order is id order, and a worker
+            // always receives requests in increasing id order. That is what lets the pool tell a late reply
+            // (smaller id) from a bogus one (larger id).
+            request = new Request(++_lastId, body);
+            request.Node = _queue.AddLast(request);
+            Dispatch(sends);
+            AssertInvariants();
+        }
+
+        // Written before the cancellation callback is registered: a callback that runs at once (the token is being
+        // cancelled right now) may hand this worker its next request, which must go out after this one.
+        Write(sends);
+
+        // Registered outside the lock: if the token is cancelled already, the callback runs right here, and it
+        // takes the lock itself.
+        if (cancellationToken.CanBeCanceled)
+        {
+            CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
+                static (state, token) =>
+                {
+                    var (pool, cancelled) = ((PrimePool, Request))state!;
+                    pool.Cancel(cancelled, token);
+                },
+                (this, request));
+            lock (_sync)
+            {
+                // Kept under the lock, where every completion reads it. A request answered (or cancelled) already
+                // needs no callback any more.
+                if (request.Completion.Task.IsCompleted)
+                {
+                    registration.Unregister();
+                }
+                else
+                {
+                    request.Registration = registration;
+                }
+            }
+        }
+
+        return request.Completion.Task;
+    }
+
+    private async Task<IReadOnlyList<bool>> MapCoreAsync(IReadOnlyList<long> numbers, int chunkSize, CancellationToken cancellationToken)
+    {
+        var results = new bool[numbers.Count];
+        if (numbers.Count == 0)
+        {
+            return results;
+        }
+
+        // One failed chunk fails the whole map, so the others are cancelled rather than left to run for nothing.
+        using var stopTheRest = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var chunks = new List<Task>();
+        for (int start = 0; start < numbers.Count; start += chunkSize)
+        {
+            chunks.Add(CheckChunkAsync(start, Math.Min(chunkSize, numbers.Count - start)));
+        }
+
+        await Task.WhenAll(chunks).ConfigureAwait(false);
+        return results;
+
+        async Task CheckChunkAsync(int start, int count)
+        {
+            var body = new StringBuilder("check ");
+            for (int i = start; i < start + count; i++)
+            {
+                body.Append(i == start ? "" : ",").Append(numbers[i].ToString(CultureInfo.InvariantCulture));
+            }
+
+            try
+            {
+                bool[] verdicts = ParseVerdicts(await SendCoreAsync(body.ToString(), stopTheRest.Token).ConfigureAwait(false), count);
+
+                // Each chunk writes its own slice, at its own offset: the results come out in input order whatever
+                // order the chunks finish in, and no two chunks ever write the same element.
+                verdicts.CopyTo(results, start);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await stopTheRest.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Hands queued requests to idle workers, starting workers while there are fewer than
+    /// <see cref="MaxWorkers"/>. Collects the requests to write in <paramref name="sends"/>: the caller writes them
+    /// after releasing the lock. Called after every change that could let a request go out.</summary>
+    private void Dispatch(List<Request> sends)
+    {
+        Debug.Assert(Monitor.IsEntered(_sync), "Dispatch decides under the lock.");
+        while (!_disposed && _queue.First is { } first)
+        {
+            Request request = first.Value;
+            Worker? worker = _workers.Find(w => w.State == WorkerState.Running && w.InFlight is null);
+            if (worker is null)
+            {
+                if (_workers.Count >= MaxWorkers)
+                {
+                    return; // every worker is busy: the request waits for the first one to become idle
+                }
+
+                try
+                {
+                    // Started under the lock: "count the workers, then start one" must be one step, or two
+                    // requests arriving together could both see room for one more and start two. Process.Start
+                    // takes a few milliseconds; a faster pool would reserve the slot here and start outside.
+                    worker = StartWorker();
+                }
+                catch (Exception ex) when (ex is Win32Exception or IOException or InvalidOperationException)
+                {
+                    _queue.RemoveFirst();
+                    request.Node = null;
+                    request.Fail(new InvalidOperationException($"Could not start a worker process ({WorkerCommand.Describe()}): {ex.Message}", ex));
+                    continue;
+                }
+
+                _workers.Add(worker);
+            }
+
+            _queue.RemoveFirst();
+            request.Node = null;
+            request.Worker = worker;
+            worker.InFlight = request;
+            sends.Add(request);
+        }
+    }
+
+    /// <summary>Starts one worker process and the two readers that drain its stdout and stderr.</summary>
+    private Worker StartWorker()
+    {
+        Debug.Assert(Monitor.IsEntered(_sync), "Workers start under the lock, so MaxWorkers is never exceeded.");
+        var startInfo = new ProcessStartInfo
+        {
+            FileName = WorkerCommand.FileName,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+
+            // Redirected and drained (below). Redirected but never read, stderr fills its pipe (64 KB on Linux) and
+            // the worker blocks in its next write to stderr, so it never answers again.
+            RedirectStandardError = true,
+            StandardOutputEncoding = s_utf8,
+            StandardErrorEncoding = s_utf8,
+        };
+        foreach (string argument in WorkerCommand.Arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        try
+        {
+            process.Start();
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+
+        // Our own writer on the stdin pipe: no BOM, and one flush per request (Process's own writer flushes on
+        // every Write call).
+        var worker = new Worker(process, new StreamWriter(process.StandardInput.BaseStream, s_utf8));
+
+        // Both pipes are read all the time, asynchronously: a pipe that nobody reads fills up and blocks the worker.
+        worker.StderrDrained = Task.Run(() => DrainStandardErrorAsync(worker));
+        worker.Lifetime = Task.Run(() => ReadRepliesAsync(worker));
+        return worker;
+    }
+
+    /// <summary>Writes each request to its worker's stdin, outside the lock: a pipe write can wait for the worker
+    /// to read (a request bigger than the pipe buffer does).</summary>
+    private static void Write(List<Request> sends)
+    {
+        foreach (Request request in sends)
+        {
+            _ = WriteAsync(request.Worker!, request.Line);
+        }
+    }
+
+    private static async Task WriteAsync(Worker worker, string line)
+    {
+        try
+        {
+            // Never two writes on one StreamWriter at once: the previous write's flush may not have returned yet
+            // when the worker has already answered and the next request goes out.
+            await worker.WriteGate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await worker.Input.WriteAsync(line).ConfigureAwait(false);
+
+                // The flush is what puts the request into the pipe. Without it, a short request waits in the
+                // writer's buffer, the worker never sees it, and the task never completes.
+                await worker.Input.FlushAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                worker.WriteGate.Release();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The worker has died, or the pool is being disposed. Its reader notices the end of stdout and fails
+            // the request (or Dispose already has).
+        }
+    }
+
+    /// <summary>One worker's stdout reader: matches each reply to its request, and notices when the worker dies.</summary>
+    private async Task ReadRepliesAsync(Worker worker)
+    {
+        try
+        {
+            while (await worker.Process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                OnReply(worker, line);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The pipe broke: the same as its end.
+        }
+
+        await OnStandardOutputClosedAsync(worker).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes the request that <paramref name="line"/> answers, and gives the worker its next request.</summary>
+    private void OnReply(Worker worker, string line)
+    {
+        int space = line.IndexOf(' ', StringComparison.Ordinal);
+        string idText = space < 0 ? line : line[..space];
+        string body = space < 0 ? "" : line[(space + 1)..];
+
+        var sends = new List<Request>();
+        lock (_sync)
+        {
+            if (worker.InFlight is not { } request)
+            {
+                return; // the late reply of a request that was cancelled (or failed by Dispose) while in flight
+            }
+
+            // Match by id, never by order. A request cancelled while in flight frees its worker at once, so the
+            // worker may already hold the next request when it answers the cancelled one: that late reply carries
+            // the old, smaller id and must not complete the new request. ("? error ..." means the worker could not
+            // read the id; the request in flight is the only one it has.)
+            long id = request.Id;
+            if (idText != "?" && !long.TryParse(idText, NumberStyles.None, CultureInfo.InvariantCulture, out id))
+            {
+                id = long.MaxValue; // unreadable: it answers no request
+            }
+
+            if (id < request.Id)
+            {
+                return; // a late reply: its request was cancelled and has already completed
+            }
+
+            if (id > request.Id)
+            {
+                // Ids only grow, and this worker has been sent none above the one in flight.
+                request.Fail(new WorkerErrorException($"Worker process {worker.ProcessId} sent a reply that answers no request: '{Shorten(line)}'."));
+            }
+            else if (body == "ok" || body.StartsWith("ok ", StringComparison.Ordinal))
+            {
+                request.Succeed(body);
+            }
+            else if (body.StartsWith("error", StringComparison.Ordinal))
+            {
+                // Only this task fails: an error reply is the worker saying "bad request", not "I am broken".
+                request.Fail(new WorkerErrorException(body.Length > 6 ? body[6..] : "The worker answered with an error."));
+            }
+            else
+            {
+                request.Fail(new WorkerErrorException($"Worker process {worker.ProcessId} sent a malformed reply: '{Shorten(line)}'."));
+            }
+
+            FinishInFlight(worker, request, sends);
+        }
+
+        Write(sends);
+    }
+
+    /// <summary>Frees <paramref name="worker"/> from <paramref name="request"/> (already completed) and dispatches.</summary>
+    private void FinishInFlight(Worker worker, Request request, List<Request> sends)
+    {
+        Debug.Assert(Monitor.IsEntered(_sync), "In-flight bookkeeping happens under the lock.");
+        worker.InFlight = null;
+        request.Worker = null;
+        Dispatch(sends);
+        AssertInvariants();
+    }
+
+    /// <summary>The worker's stdout has ended: it exited or is about to. Fails its request in flight with the exit
+    /// code, removes it, and starts a replacement if requests are waiting.</summary>
+    private async Task OnStandardOutputClosedAsync(Worker worker)
+    {
+        lock (_sync)
+        {
+            if (worker.State == WorkerState.Retired)
+            {
+                return; // Dispose ended it on purpose and takes care of the rest
+            }
+
+            // No new request goes to it. It still counts towards MaxWorkers until its process is gone.
+            worker.State = WorkerState.Dead;
+        }
+
+        int exitCode;
+        string standardError;
+        try
+        {
+            using (var exited = new CancellationTokenSource(s_exitTimeout))
+            {
+                if (!await WaitForExitAsync(worker, exited.Token).ConfigureAwait(false))
+                {
+                    Kill(worker); // it closed its stdout but lives on: of no use to anyone
+                    using var killed = new CancellationTokenSource(s_exitTimeout);
+                    await WaitForExitAsync(worker, killed.Token).ConfigureAwait(false);
+                }
+            }
+
+            // The rest of its stderr usually says why it died (an unhandled exception's stack trace).
+            await WaitQuietlyAsync(worker.StderrDrained, s_exitTimeout).ConfigureAwait(false);
+            exitCode = worker.Process.ExitCode;
+            standardError = worker.StandardErrorTail;
+        }
+        catch (InvalidOperationException)
+        {
+            return; // Dispose gave up waiting for this reader and released the process
+        }
+
+        bool ownsProcess;
+        var sends = new List<Request>();
+        lock (_sync)
+        {
+            // Once the pool is disposed, Dispose owns every worker it found, this one included.
+            ownsProcess = !_disposed;
+            _workers.Remove(worker);
+            if (worker.InFlight is { } lost)
+            {
+                lost.Fail(new WorkerCrashedException(worker.ProcessId, exitCode, standardError));
+                worker.InFlight = null;
+                lost.Worker = null;
+            }
+
+            // The replacement: at once if requests are waiting (else they would wait forever), otherwise on the
+            // next request.
+            Dispatch(sends);
+            AssertInvariants();
+        }
+
+        Write(sends);
+        if (ownsProcess)
+        {
+            worker.Process.Dispose();
+        }
+    }
+
+    /// <summary>One worker's stderr reader: keeps the pipe empty, and the last few kilobytes for crash reports.</summary>
+    private static async Task DrainStandardErrorAsync(Worker worker)
+    {
+        var buffer = new char[4096];
+        try
+        {
+            int read;
+            while ((read = await worker.Process.StandardError.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                worker.AppendStandardError(buffer.AsSpan(0, read));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The pipe broke: the same as its end.
+        }
+    }
+
+    /// <summary>Cancels <paramref name="request"/>: takes it out of the queue, or frees the worker it is on.</summary>
+    private void Cancel(Request request, CancellationToken token)
+    {
+        var sends = new List<Request>();
+        lock (_sync)
+        {
+            if (request.Node is not null)
+            {
+                // Still waiting: it is never sent.
+                _queue.Remove(request.Node);
+                request.Node = null;
+            }
+            else if (request.Worker is { } worker && worker.InFlight == request)
+            {
+                // Already sent. The worker is not interrupted (it cannot be, short of killing it): it finishes and
+                // answers, and OnReply drops that late reply by its id. Meanwhile the worker is free for the next
+                // request, which waits in its stdin pipe until the worker gets to it.
+                request.Worker = null;
+                worker.InFlight = null;
+                Dispatch(sends);
+            }
+            else
+            {
+                return; // completed already
+            }
+
+            request.Completion.TrySetCanceled(token);
+            AssertInvariants();
+        }
+
+        Write(sends);
+    }
+
+    /// <summary>Marks the pool disposed, fails every unanswered request, and returns the workers to end; or
+    /// <see langword="null"/> if the pool was disposed already.</summary>
+    private List<Worker>? BeginDispose()
+    {
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return null;
+            }
+
+            _disposed = true;
+            foreach (Request request in _queue)
+            {
+                request.Node = null;
+                request.Fail(new ObjectDisposedException(nameof(PrimePool), "The pool was disposed before this request was sent to a worker."));
+            }
+
+            _queue.Clear();
+            foreach (Worker worker in _workers)
+            {
+                if (worker.InFlight is { } request)
+                {
+                    request.Worker = null;
+                    worker.InFlight = null;
+                    request.Fail(new ObjectDisposedException(nameof(PrimePool), "The pool was disposed before the worker answered this request."));
+                }
+
+                if (worker.State == WorkerState.Running)
+                {
+                    worker.State = WorkerState.Retired;
+                }
+            }
+
+            var workers = _workers.ToList();
+            _workers.Clear();
+            AssertInvariants();
+            return workers;
+        }
+    }
+
+    /// <summary>Closes the worker's stdin: a healthy worker reads the end of its input and exits with code 0.</summary>
+    private static void CloseInput(Worker worker)
+    {
+        // Only if no write is in progress: closing the writer under a running write would corrupt it. A worker
+        // whose stdin cannot be closed now is killed after the grace period instead.
+        if (!worker.WriteGate.Wait(0))
+        {
+            return;
+        }
+
+        try
+        {
+            worker.Input.Dispose();
+        }
+        catch (IOException)
+        {
+            // The worker is gone already.
+        }
+        finally
+        {
+            worker.WriteGate.Release();
+        }
+    }
+
+    private static bool WaitForExit(Worker worker, TimeSpan timeout)
+    {
+        try
+        {
+            return worker.Process.WaitForExit(timeout);
+        }
+        catch (InvalidOperationException)
+        {
+            return true; // no process is associated any more
+        }
+    }
+
+    private static async Task<bool> WaitForExitAsync(Worker worker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await worker.Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static void Kill(Worker worker)
+    {
+        try
+        {
+            worker.Process.Kill(entireProcessTree: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
+        {
+            // It has exited meanwhile.
+        }
+    }
+
+    private static void WaitQuietly(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            task.Wait(timeout);
+        }
+        catch (AggregateException)
+        {
+            // Readers catch their own exceptions; nothing else can be done about one here.
+        }
+    }
+
+    private static async Task WaitQuietlyAsync(Task task, TimeSpan timeout)
+    {
+        try
+        {
+            await task.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Good enough: the crash report goes out with the stderr read so far.
+        }
+    }
+
+    /// <summary>Reads <c>"ok 1011"</c> as four verdicts; anything else for <paramref name="count"/> numbers is an error.</summary>
+    private static bool[] ParseVerdicts(string body, int count)
+    {
+        if (body.Length != 3 + count || !body.StartsWith("ok ", StringComparison.Ordinal))
+        {
+            throw new WorkerErrorException($"The reply '{Shorten(body)}' does not answer a check of {count} number(s).");
+        }
+
+        var verdicts = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            char c = body[3 + i];
+            if (c is not ('0' or '1'))
+            {
+                throw new WorkerErrorException($"The reply '{Shorten(body)}' has '{c}' where a verdict (0 or 1) belongs.");
+            }
+
+            verdicts[i] = c == '1';
+        }
+
+        return verdicts;
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
+
+    /// <summary>Checks, in debug builds, what must hold whenever <see cref="_sync"/> is released.</summary>
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(Monitor.IsEntered(_sync), "Invariants are only meaningful under the lock.");
+        Debug.Assert(_workers.Count <= MaxWorkers, "A pool has never more worker processes than maxWorkers.");
+        Debug.Assert(_workers.TrueForAll(w => w.InFlight is null || w.InFlight.Worker == w), "A request in flight knows its worker.");
+        Debug.Assert(_workers.TrueForAll(w => w.State != WorkerState.Retired), "Retired workers have left the list.");
+        Debug.Assert(
+            _disposed || _queue.Count == 0 ||
+            (_workers.Count == MaxWorkers && !_workers.Exists(w => w.State == WorkerState.Running && w.InFlight is null)),
+            "A request waits only while every worker is busy and no more can start.");
+        Debug.Assert(!_disposed || (_queue.Count == 0 && _workers.Count == 0), "A disposed pool holds no request and no worker.");
+    }
+
+    /// <summary>Where a worker's life is at.</summary>
+    private enum WorkerState
+    {
+        /// <summary>Started and serving requests.</summary>
+        Running,
+
+        /// <summary>Its stdout has ended: it died, or is dying. It gets no more requests.</summary>
+        Dead,
+
+        /// <summary>Taken out of service by Dispose, which ends it.</summary>
+        Retired,
+    }
+
+    /// <summary>How to start the worker program: the apphost next to this assembly, or <c>dotnet PrimeWorker.dll</c>.</summary>
+    private static class WorkerCommand
+    {
+        /// <summary>The folder of PrimePool.dll, where a ProjectReference to PrimeWorker.csproj puts the worker too.</summary>
+        private static readonly string s_folder =
+            Path.GetDirectoryName(typeof(PrimePool).Assembly.Location) is { Length: > 0 } folder ? folder : AppContext.BaseDirectory;
+
+        private static readonly string s_appHost = Path.Combine(s_folder, OperatingSystem.IsWindows() ? "PrimeWorker.exe" : "PrimeWorker");
+
+        private static readonly string s_dll = Path.Combine(s_folder, "PrimeWorker.dll");
+
+        /// <summary>The apphost if it is there; else the dotnet host that runs PrimeWorker.dll.</summary>
+        public static string FileName =>
+            File.Exists(s_appHost) || !File.Exists(s_dll)
+                ? s_appHost
+                : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+
+        /// <summary>No arguments for the apphost; the dll's path for the dotnet host.</summary>
+        public static IReadOnlyList<string> Arguments => FileName == s_appHost ? [] : [s_dll];
+
+        public static string Describe() => FileName == s_appHost ? s_appHost : $"{FileName} {s_dll}";
+    }
+
+    /// <summary>One request: its line on the wire and the task waiting for its reply.</summary>
+    private sealed class Request
+    {
+        public Request(long id, string body)
+        {
+            Id = id;
+            Line = id.ToString(CultureInfo.InvariantCulture) + " " + body + "\n";
+        }
+
+        /// <summary>Unique within the pool; assigned in queue order.</summary>
+        public long Id { get; }
+
+        /// <summary>"&lt;id&gt; &lt;body&gt;\n", as written to the worker's stdin.</summary>
+        public string Line { get; }
+
+        /// <summary>Completed exactly once, by whoever takes the request out of the queue or off its worker under
+        /// the lock. Continuations run asynchronously, never inside the pool's lock.</summary>
+        public TaskCompletionSource<string> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Its node in the queue while it waits there, else null. Guarded by the pool's lock.</summary>
+        public LinkedListNode<Request>? Node { get; set; }
+
+        /// <summary>The worker it is in flight on, else null. Guarded by the pool's lock.</summary>
+        public Worker? Worker { get; set; }
+
+        /// <summary>The cancellation callback, unregistered once the request completes. Guarded by the pool's lock.</summary>
+        public CancellationTokenRegistration Registration { get; set; }
+
+        /// <summary>Completes the task with the reply body and drops the cancellation callback.</summary>
+        public void Succeed(string body)
+        {
+            Registration.Unregister();
+            Completion.TrySetResult(body);
+        }
+
+        /// <summary>Fails the task and drops the cancellation callback.</summary>
+        public void Fail(Exception exception)
+        {
+            Registration.Unregister();
+            Completion.TrySetException(exception);
+        }
+    }
+
+    /// <summary>One worker process and the pipes to it.</summary>
+    private sealed class Worker
+    {
+        /// <summary>The lock protecting <see cref="_standardErrorTail"/>, which the stderr reader appends to.</summary>
+        private readonly object _standardErrorLock = new();
+
+        /// <summary>The last few kilobytes the worker wrote to stderr. Guarded by <see cref="_standardErrorLock"/>.</summary>
+        private readonly StringBuilder _standardErrorTail = new();
+
+        public Worker(Process process, StreamWriter input)
+        {
+            Process = process;
+            ProcessId = process.Id;
+            Input = input;
+        }
+
+        public Process Process { get; }
+
+        public int ProcessId { get; }
+
+        /// <summary>The worker's stdin. Written only by the holder of <see cref="WriteGate"/>.</summary>
+        public StreamWriter Input { get; }
+
+        /// <summary>Lets one write at a time use <see cref="Input"/>.</summary>
+        public SemaphoreSlim WriteGate { get; } = new(1, 1);
+
+        /// <summary>Guarded by the pool's lock.</summary>
+        public WorkerState State { get; set; }
+
+        /// <summary>The request the pool waits for this worker to answer, if any. Guarded by the pool's lock.</summary>
+        public Request? InFlight { get; set; }
+
+        /// <summary>The stdout reader, which ends after the worker's death has been handled.</summary>
+        public Task Lifetime { get; set; } = Task.CompletedTask;
+
+        /// <summary>The stderr reader, which ends when the worker's stderr closes.</summary>
+        public Task StderrDrained { get; set; } = Task.CompletedTask;
+
+        public string StandardErrorTail
+        {
+            get
+            {
+                lock (_standardErrorLock)
+                {
+                    return _standardErrorTail.ToString();
+                }
+            }
+        }
+
+        public void AppendStandardError(ReadOnlySpan<char> text)
+        {
+            const int Keep = 4096;
+            lock (_standardErrorLock)
+            {
+                _standardErrorTail.Append(text);
+                if (_standardErrorTail.Length > Keep)
+                {
+                    _standardErrorTail.Remove(0, _standardErrorTail.Length - Keep);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+namespace ConcurrencyKata.Tests.PrimePoolTests;
+
+/// <summary>
+/// Step 3: the pool. Workers start on demand, at most <c>maxWorkers</c> of them, and are reused; requests spread over
+/// them; <see cref="PrimePool.MapAsync"/> batches and keeps input order; neither a huge reply nor a chatty stderr
+/// can deadlock the pipes. The tests hold workers busy with the protocol's <c>hold</c> hook instead of guessing
+/// durations. See exercises/02-prime-pool/README.md.
+/// </summary>
+[Step(3)]
+[TestFixture]
+[NonParallelizable]
+public sealed class Step3_Pool : PoolTest
+{
+    [Test]
+    public void The_constructor_rejects_fewer_than_one_worker_and_starts_no_process()
+    {
+        foreach (int maxWorkers in new[] { 0, -1, int.MinValue })
+        {
+            var ex = Expect.Throws<ArgumentOutOfRangeException>(
+                () => new PrimePool(maxWorkers),
+                $"new PrimePool({maxWorkers}) must throw ArgumentOutOfRangeException: a pool needs at least one worker.");
+            ex.ParamName.ShouldBe("maxWorkers", "Name the bad parameter: ArgumentOutOfRangeException.ThrowIfLessThan(maxWorkers, 1).");
+        }
+
+        PrimePool pool = NewPool(3);
+        pool.MaxWorkers.ShouldBe(3);
+        WorkerIds(pool).ShouldBeEmpty("Workers start on demand, on the first request, not in the constructor.");
+
+        using var byDefault = new PrimePool();
+        byDefault.MaxWorkers.ShouldBe(Environment.ProcessorCount, "new PrimePool() has one worker per core at most, like Python's ProcessPoolExecutor().");
+    }
+
+    [Test]
+    public void IsPrimeAsync_answers_the_articles_numbers()
+    {
+        PrimePool pool = NewPool(2);
+
+        // Twice on the same pool: the second round runs on workers that have already answered (rule 16).
+        for (int round = 1; round <= 2; round++)
+        {
+            var tasks = new[] { 10_000_019L, 10_000_079, 10_000_103, 10_000_129 }.Select(n => pool.IsPrimeAsync(n)).ToArray();
+            bool[] verdicts = tasks.Select(t => t.ShouldComplete(NoAnswer)).ToArray();
+            verdicts.ShouldBe([true, true, true, false], $"Round {round}: the first three are prime; 10 000 129 = 89 × 112 361 is not.");
+        }
+    }
+
+    [Test]
+    public void Sequential_requests_reuse_one_worker_process()
+    {
+        PrimePool pool = NewPool(2);
+        pool.IsPrimeAsync(7).ShouldComplete(NoAnswer).ShouldBeTrue();
+        IReadOnlyList<int> first = WorkerIds(pool);
+        first.Count.ShouldBe(
+            1,
+            "One request, one worker, still alive afterwards: workers start once and are reused (a worker is started only when no " +
+            "started worker is idle, and it stays for the next request).");
+
+        for (int i = 0; i < 10; i++)
+        {
+            pool.IsPrimeAsync(1_000_000_007 + i).ShouldComplete(NoAnswer);
+            WorkerIds(pool).ShouldBe(
+                first,
+                $"After request {i + 2}: workers start once and are reused. Each request that finds an idle worker goes to it; a new " +
+                "process per task pays the start-up cost (tens of milliseconds) every time.");
+        }
+    }
+
+    [Test]
+    public void Never_more_worker_processes_than_maxWorkers()
+    {
+        PrimePool pool = NewPool(2);
+        Task<string> first = pool.SendAsync("hold");
+        Task<string> second = pool.SendAsync("hold");
+        IReadOnlyList<int> ids = WaitForWorkers(pool, 2, "Two requests that keep their workers busy need two workers (maxWorkers is 2).");
+
+        Task<bool> third = pool.IsPrimeAsync(7);
+        third.ShouldStayPending(
+            "Both workers are busy ('hold' never answers) and maxWorkers is 2, so a third request waits in the queue: a pool has never " +
+            "more worker processes than maxWorkers, and one request in flight per worker.",
+            TimeSpan.FromMilliseconds(200));
+        WorkerIds(pool).Count.ShouldBe(2, "A pool has never more worker processes than maxWorkers: it started a third one.");
+        if (OperatingSystem.IsLinux())
+        {
+            ChildProcesses.RunningChildren().Count.ShouldBe(
+                2, "A pool has never more worker processes than maxWorkers: the test process has more than 2 children (some not in WorkerProcessIds).");
+        }
+
+        first.IsCompleted.ShouldBeFalse("'hold' is never answered.");
+        second.IsCompleted.ShouldBeFalse("'hold' is never answered.");
+        ids.Distinct().Count().ShouldBe(2);
+    }
+
+    [Test]
+    public void Work_spreads_over_the_workers()
+    {
+        PrimePool pool = NewPool(2);
+        Task<string> held = pool.SendAsync("hold");
+        WaitForWorkers(pool, 1, "A request needs a worker.");
+
+        pool.IsPrimeAsync(10_000_019).ShouldComplete(
+            "One worker is busy with 'hold'; with maxWorkers 2 the next request must go to another worker. Work spreads over the " +
+            "workers: a request waits only when every worker is busy and no more may start.")
+            .ShouldBeTrue();
+        IReadOnlyList<int> ids = WorkerIds(pool);
+        ids.Count.ShouldBe(2, "Work spreads over the workers: one busy worker and one more request make two workers.");
+        ids.Distinct().Count().ShouldBe(2, "Each worker has its own process id.");
+        held.IsCompleted.ShouldBeFalse("'hold' is never answered.");
+    }
+
+    [Test]
+    public void WorkerProcessIds_are_the_live_worker_processes()
+    {
+        PrimePool pool = NewPool(2);
+        pool.MapAsync([3, 4, 5, 6], chunkSize: 1).ShouldComplete(NoAnswer);
+        IReadOnlyList<int> ids = WorkerIds(pool);
+        ids.Count.ShouldBeInRange(1, 2, "The pool exposes the process ids of its live workers, at most maxWorkers.");
+
+        foreach (int id in ids)
+        {
+            ChildProcesses.IsRunning(id).ShouldBeTrue($"WorkerProcessIds lists {id}, which is not a running process: list the live workers only.");
+            ChildProcesses.NameOf(id).ShouldBe("PrimeWorker", $"Process {id} must be a PrimeWorker process: a real OS process, not a thread or a task.");
+            if (OperatingSystem.IsLinux())
+            {
+                ChildProcesses.RunningChildren().ShouldContain(id, $"Process {id} must be a child of the test process: the pool starts it.");
+            }
+        }
+    }
+
+    [Test]
+    public void MapAsync_returns_verdicts_in_input_order()
+    {
+        PrimePool pool = NewPool(2);
+        long[] numbers = Oracle.DistinctNumbers(500, seed: 3);
+        bool[] expected = numbers.Select(Oracle.IsPrime).ToArray();
+
+        foreach (int chunkSize in new[] { 1, 7, 64, 1000 })
+        {
+            IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize).ShouldComplete(NoAnswer);
+            verdicts.Count.ShouldBe(numbers.Length, $"chunkSize {chunkSize}: one verdict per number.");
+            for (int i = 0; i < numbers.Length; i++)
+            {
+                verdicts[i].ShouldBe(
+                    expected[i],
+                    $"chunkSize {chunkSize}, number {i} ({numbers[i]}): MapAsync returns the verdicts in input order, whatever order the " +
+                    "chunks finish in, and each reply goes to the request with its id. Put each chunk's verdicts at that chunk's offset.");
+            }
+        }
+    }
+
+    [Test]
+    public void MapAsync_keeps_input_order_when_a_later_chunk_finishes_first()
+    {
+        // The first chunk is one prime of about 10^16: a third of a second of trial division. The other chunks are
+        // small and go to the second worker, which answers them all while the first one is still dividing. So the
+        // chunks finish in a different order than they were sent.
+        PrimePool pool = NewPool(2);
+        long[] numbers = [10_000_000_000_000_061, .. Enumerable.Range(1, 30).Select(i => (long)i)];
+        bool[] expected = numbers.Select((n, i) => i == 0 || Oracle.IsPrime(n)).ToArray();
+
+        IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize: 3).ShouldComplete(NoAnswer);
+
+        verdicts.ShouldBe(
+            expected,
+            "MapAsync returns the verdicts in input order, whatever order the chunks finish in: here the first chunk finishes last. " +
+            "Put each chunk's verdicts at that chunk's offset in the result, not at the end of a list in completion order.");
+    }
+
+    [Test]
+    public void MapAsync_rejects_bad_arguments_and_maps_nothing_to_nothing()
+    {
+        PrimePool pool = NewPool(1);
+        TaskExpectations.ThrowsOrFails<ArgumentNullException>(
+            () => pool.MapAsync(null!), "MapAsync(null) must throw ArgumentNullException.").ParamName.ShouldBe("numbers");
+        foreach (int chunkSize in new[] { 0, -1 })
+        {
+            TaskExpectations.ThrowsOrFails<ArgumentOutOfRangeException>(
+                () => pool.MapAsync([7], chunkSize),
+                $"MapAsync with chunkSize {chunkSize} must throw ArgumentOutOfRangeException: a chunk holds at least one number.")
+                .ParamName.ShouldBe("chunkSize");
+        }
+
+        pool.MapAsync([]).ShouldComplete(NoAnswer).ShouldBeEmpty("No numbers, no verdicts.");
+    }
+
+    [Test]
+    public void Concurrent_callers_each_get_the_answer_to_their_own_number()
+    {
+        PrimePool pool = NewPool(2);
+        long[] numbers = Oracle.DistinctNumbers(400, seed: 4);
+        int callers = Concurrently.Contenders;
+        var tasks = new Task<bool>[numbers.Length];
+
+        // Several threads submit at once; each request must be answered with the verdict for its own number.
+        Concurrently.Run(
+            "caller",
+            callers,
+            c =>
+            {
+                for (int i = c; i < numbers.Length; i += callers)
+                {
+                    tasks[i] = pool.IsPrimeAsync(numbers[i]);
+                }
+            },
+            "IsPrimeAsync must return at once: it queues the request and returns a task; it never waits for a worker.");
+
+        for (int i = 0; i < numbers.Length; i++)
+        {
+            tasks[i].ShouldComplete(NoAnswer).ShouldBe(
+                Oracle.IsPrime(numbers[i]),
+                $"IsPrimeAsync({numbers[i]}) got the verdict of another number: replies must match the right request, by id, also when " +
+                "many threads submit at once.");
+        }
+    }
+
+    [Test]
+    public void A_reply_bigger_than_the_pipe_buffer_does_not_deadlock()
+    {
+        // One chunk of 100 000 numbers: a request of about 590 KB and a reply of 100 KB, far beyond a pipe's 64 KB.
+        PrimePool pool = NewPool(2);
+        long[] numbers = Enumerable.Range(1, 100_000).Select(i => (long)i).ToArray();
+        bool[] expected = numbers.Select(Oracle.IsPrime).ToArray();
+
+        foreach (int chunkSize in new[] { 100_000, 30_000 })
+        {
+            IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize).ShouldComplete(
+                $"No pipe-buffer deadlock: a request and a reply bigger than the pipe buffer (chunkSize {chunkSize}). Write requests and read " +
+                "replies independently and asynchronously: a write that waits for the worker to read must not stop the reading of its " +
+                $"replies. {NoAnswer}");
+            verdicts.SequenceEqual(expected).ShouldBeTrue($"chunkSize {chunkSize}: every verdict of the big batch, in input order.");
+        }
+    }
+
+    [Test]
+    public void A_worker_that_floods_stderr_still_answers()
+    {
+        PrimePool pool = NewPool(1);
+        pool.SendAsync("noise 1000000").ShouldComplete(
+            "No pipe-buffer deadlock: the worker wrote 1 MB to stderr, more than a pipe holds (64 KB on Linux). Drain stderr all the " +
+            "time (redirect it and read it asynchronously): a full stderr pipe blocks the worker in its write, so it never replies.")
+            .ShouldBe("ok", "SendAsync returns the reply without its id: 'ok' for noise.");
+        pool.IsPrimeAsync(7).ShouldComplete($"After the noise, the same worker answers the next request. {NoAnswer}").ShouldBeTrue();
+    }
+
+    [Test]
+    public void SendAsync_returns_the_reply_without_its_id_and_takes_one_line_only()
+    {
+        PrimePool pool = NewPool(1);
+        pool.SendAsync("check 2,4,97").ShouldComplete(NoAnswer).ShouldBe("ok 101", "SendAsync(\"check 2,4,97\") returns the reply without its id.");
+
+        TaskExpectations.ThrowsOrFails<ArgumentNullException>(() => pool.SendAsync(null!), "SendAsync(null) must throw ArgumentNullException.");
+        TaskExpectations.ThrowsOrFails<ArgumentException>(
+            () => pool.SendAsync("check 7\n1 exit 3"),
+            "A request is one line: SendAsync must reject a line break with ArgumentException, or the worker would read two requests.");
+    }
+}
