@@ -13,6 +13,27 @@ public sealed class Step4_LockHierarchy : ConcurrencyTest
     private const string CheckFirst =
         "check the order before taking the lock (and before waiting for it), and take nothing when you refuse.";
 
+    /// <summary>
+    /// Before every test: a brand-new thread, which holds nothing, may take a lock of the lowest possible rank. A held
+    /// set shared by all threads fails this as soon as any thread holds (or an earlier test left) an ordered lock, so
+    /// that bug is named the same way whatever the tests run before.
+    /// </summary>
+    [SetUp]
+    public void A_thread_that_holds_nothing_may_take_any_lock()
+    {
+        OrderedLock lowest = Ordered("lowest", long.MinValue);
+        LearnerThread.Start("a new thread taking the lowest-ranked lock", () =>
+        {
+            lowest.Enter();
+            lowest.Exit();
+        }).ShouldFinish(
+            "A new thread taking a free lock of the lowest rank is stuck.",
+            diagnosisIfThrew:
+            "A new thread, which holds no lock at all, was refused a free lock of the lowest rank: it was judged by locks " +
+            "that other threads hold (or held), but the hierarchy is per thread. Keep each thread's held locks in a " +
+            "[ThreadStatic] field or a ThreadLocal<T>.");
+    }
+
     [Test]
     public void Locks_taken_in_increasing_rank_are_granted_and_may_be_released_in_any_order()
     {
