@@ -3,82 +3,103 @@ using BenchmarkDotNet.Attributes;
 namespace ConcurrencyKata.Benchmarks;
 
 /// <summary>
-/// The article's CPU-bound claim, reproduced in .NET: checking large primes sequentially, on one thread per core,
-/// and on the same threads under a simulated global interpreter lock (each thread must hold one global lock to
-/// compute, and gives it up every few thousand steps, as CPython's GIL does every 5 ms). In CPython the threaded
-/// version is no faster than the sequential one; in .NET plain threads scale with the cores, and only the
-/// simulated GIL brings back what Python users see.
+/// The article's CPU-bound claim, reproduced in .NET, and exercise 02's speedup: checking sixteen large primes
+/// sequentially, on one thread per core, on the same threads under a simulated global interpreter lock, and in a
+/// <see cref="PrimePool"/> of one worker process per core (warm, and including the workers' start-up).
 /// </summary>
+/// <remarks>
+/// <para>Every column runs the same trial division, exercise 02's <see cref="Primes.IsPrime(long)"/> (the workers
+/// run it too); the GIL column runs the same loop cut into slices, each computed while holding one global lock, which
+/// is given up between slices as CPython's GIL is every 5 ms. In CPython the threaded version is no faster than the
+/// sequential one; in .NET plain threads scale with the cores, and only the simulated GIL brings back what Python users
+/// see. Processes scale too, minus their start-up and the pipe round trips.</para>
+/// <para>Built with the KataTarget switch: <c>-p:KataTarget=exercises</c> measures your own IsPrime and pool.</para>
+/// </remarks>
 public class CpuBoundBenchmarks
 {
-    /// <summary>The article's four numbers, scaled up so each check takes milliseconds: primes near 10^13
-    /// (and composites with a large smallest factor), sixteen of them.</summary>
-    public static readonly long[] Numbers = BuildNumbers();
+    /// <summary>The article's four numbers near 10^7, scaled up so each check takes tens of milliseconds: the
+    /// sixteen smallest primes above 10^15.</summary>
+    public static readonly long[] Numbers = PrimesFrom(1_000_000_000_000_001, 16);
 
     /// <summary>The global lock of the simulated interpreter.</summary>
     private static readonly object s_gil = new();
 
-    /// <summary>Trial divisions done between two releases of the simulated GIL.</summary>
-    private const int GilSlice = 20_000;
+    /// <summary>Candidate divisors tried between two releases of the simulated GIL (about 1 ms of work).</summary>
+    private const long GilSlice = 60_000;
+
+    /// <summary>A pool started once, whose workers have already answered: what a long-lived pool costs.</summary>
+    private PrimePool? _warmPool;
+
+    [GlobalSetup]
+    public void StartPool()
+    {
+        _warmPool = new PrimePool(Environment.ProcessorCount);
+        // One request per worker at once, so that every worker has started and JIT-compiled its loop.
+        _warmPool.MapAsync(Enumerable.Repeat(7L, Environment.ProcessorCount * 4).ToArray()).GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void StopPool() => _warmPool?.Dispose();
 
     [Benchmark(Baseline = true)]
-    public int Sequential() => Numbers.Count(n => IsPrime(n, gil: false));
+    public int Sequential() => Numbers.Count(Primes.IsPrime);
 
     [Benchmark]
-    public int Threads() => OnThreads(gil: false);
+    public int Threads() => OnThreads(Primes.IsPrime);
 
     [Benchmark]
-    public int ThreadsUnderSimulatedGil() => OnThreads(gil: true);
+    public int ThreadsUnderSimulatedGil() => OnThreads(IsPrimeHoldingGil);
 
-    /// <summary>Trial division over odd divisors up to the square root; with <paramref name="gil"/>, only while
-    /// holding the simulated GIL, released every <see cref="GilSlice"/> divisions.</summary>
-    public static bool IsPrime(long n, bool gil)
+    [Benchmark]
+    public int ProcessesWarm() => Count(_warmPool!.MapAsync(Numbers).GetAwaiter().GetResult());
+
+    [Benchmark]
+    public int ProcessesIncludingStartUp()
     {
-        if (n < 2)
+        using var pool = new PrimePool(Environment.ProcessorCount);
+        return Count(pool.MapAsync(Numbers).GetAwaiter().GetResult());
+    }
+
+    /// <summary>The loop of <see cref="Primes.IsPrime(long)"/> (6k ± 1 candidates up to the square root), computed
+    /// only while holding the simulated GIL, given up every <see cref="GilSlice"/> candidates.</summary>
+    public static bool IsPrimeHoldingGil(long n)
+    {
+        if (n < 5 || n % 2 == 0 || n % 3 == 0)
         {
-            return false;
+            return Primes.IsPrime(n);
         }
 
-        if (n % 2 == 0)
+        bool composite = false;
+        bool done = false;
+        for (long from = 5; !done; from += 6 * GilSlice)
         {
-            return n == 2;
-        }
-
-        long limit = (long)Math.Sqrt(n);
-        for (long from = 3; from <= limit; from += 2L * GilSlice)
-        {
-            long to = Math.Min(limit, from + (2L * GilSlice) - 2);
-            if (gil ? CheckSliceHoldingGil(n, from, to) : CheckSlice(n, from, to))
+            lock (s_gil)
             {
-                return false;
+                long to = from + (6 * GilSlice);
+                for (long d = from; d < to; d += 6)
+                {
+                    if (d > n / d)
+                    {
+                        done = true;
+                        break;
+                    }
+
+                    if (n % d == 0 || n % (d + 2) == 0)
+                    {
+                        composite = done = true;
+                        break;
+                    }
+                }
             }
         }
 
-        return true;
+        return !composite;
     }
 
-    private static bool CheckSliceHoldingGil(long n, long from, long to)
-    {
-        lock (s_gil)
-        {
-            return CheckSlice(n, from, to);
-        }
-    }
+    private static int Count(IReadOnlyList<bool> results) => results.Count(isPrime => isPrime);
 
-    private static bool CheckSlice(long n, long from, long to)
-    {
-        for (long d = from; d <= to; d += 2)
-        {
-            if (n % d == 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static int OnThreads(bool gil)
+    /// <summary>One dedicated thread per core, each checking every core-th number.</summary>
+    private static int OnThreads(Func<long, bool> isPrime)
     {
         int workers = Environment.ProcessorCount;
         int primes = 0;
@@ -87,7 +108,7 @@ public class CpuBoundBenchmarks
             int mine = 0;
             for (int i = w; i < Numbers.Length; i += workers)
             {
-                if (IsPrime(Numbers[i], gil))
+                if (isPrime(Numbers[i]))
                 {
                     mine++;
                 }
@@ -100,17 +121,37 @@ public class CpuBoundBenchmarks
         return primes;
     }
 
-    private static long[] BuildNumbers()
+    /// <summary>The first <paramref name="count"/> primes from <paramref name="from"/> on. Uses the reference test
+    /// (not the one being measured), so a broken IsPrime cannot make the workload empty or endless.</summary>
+    internal static long[] PrimesFrom(long from, int count)
     {
         var numbers = new List<long>();
-        for (long n = 10_000_000_000_001; numbers.Count < 16; n += 2)
+        for (long n = from; numbers.Count < count; n++)
         {
-            if (IsPrime(n, gil: false))
+            if (IsPrimeReference(n))
             {
                 numbers.Add(n);
             }
         }
 
         return [.. numbers];
+    }
+
+    private static bool IsPrimeReference(long n)
+    {
+        if (n < 2)
+        {
+            return false;
+        }
+
+        for (long d = 2; d <= n / d; d += d == 2 ? 1 : 2)
+        {
+            if (n % d == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

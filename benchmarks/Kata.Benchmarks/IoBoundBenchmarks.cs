@@ -12,8 +12,9 @@ namespace ConcurrencyKata.Benchmarks;
 
 /// <summary>
 /// The article's I/O-bound claim, reproduced in .NET: <see cref="Requests"/> HTTP requests to a loopback Kestrel
-/// server that answers each after <see cref="DelayMs"/> ms, made one after another, from one thread each, and with
-/// async/await. Waiting overlaps: threads and async both finish in about one delay, sequential takes the sum.
+/// server that answers each after <see cref="DelayMs"/> ms, made one after another, from one thread each, from one
+/// process each (what a pool of processes costs when the work is waiting), and with async/await. Waiting overlaps:
+/// threads and async both finish in about one delay, sequential takes the sum, and processes pay their start-up.
 /// </summary>
 public class IoBoundBenchmarks
 {
@@ -66,6 +67,25 @@ public class IoBoundBenchmarks
         var threads = Enumerable.Range(0, Requests).Select(_ => new Thread(Fetch)).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
+    }
+
+    /// <summary>One child process per request: this program started again with <c>--fetch &lt;url&gt;</c>
+    /// (<see cref="Program.FetchOnce"/>), all at once, each making its one request and exiting.</summary>
+    [Benchmark]
+    public void Processes()
+    {
+        string url = new Uri(_client!.BaseAddress!, $"/delay/{DelayMs}").ToString();
+        var children = Enumerable.Range(0, Requests).Select(_ => Program.StartChild("--fetch", url)).ToList();
+        foreach (System.Diagnostics.Process child in children)
+        {
+            child.WaitForExit();
+            if (child.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"A fetching child process exited with {child.ExitCode}.");
+            }
+
+            child.Dispose();
+        }
     }
 
     [Benchmark]
