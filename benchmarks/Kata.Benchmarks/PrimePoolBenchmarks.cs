@@ -11,9 +11,13 @@ public class PrimePoolOverheadBenchmarks
 {
     private PrimePool? _pool;
 
+    /// <summary>The number checked: a field, so the JIT cannot fold the in-process check into a constant.</summary>
+    private long _n = 7;
+
     [GlobalSetup]
     public void StartPool()
     {
+        _n = 7;
         _pool = new PrimePool(1);
         _pool.IsPrimeAsync(7).GetAwaiter().GetResult();
     }
@@ -23,11 +27,16 @@ public class PrimePoolOverheadBenchmarks
 
     /// <summary>The work itself: a few nanoseconds.</summary>
     [Benchmark(Baseline = true)]
-    public bool InProcess() => Primes.IsPrime(7);
+    public bool InProcess() => Primes.IsPrime(_n);
 
     /// <summary>The same check sent to a warm worker: a line written to its stdin, its reply read from its stdout.</summary>
     [Benchmark]
-    public bool RoundTrip() => _pool!.IsPrimeAsync(7).GetAwaiter().GetResult();
+    public bool RoundTrip() => _pool!.IsPrimeAsync(_n).GetAwaiter().GetResult();
+
+    /// <summary>The cheap numbers of <see cref="PrimePoolChunkSizeBenchmarks"/>, checked in-process on one thread:
+    /// the cost per number that the sweep's chunk sizes are measured against.</summary>
+    [Benchmark(OperationsPerInvoke = PrimePoolChunkSizeBenchmarks.Count)]
+    public int InProcessPerCheapNumber() => PrimePoolChunkSizeBenchmarks.Numbers.Count(Primes.IsPrime);
 
     /// <summary>A new pool, its worker started, its first answer, and the pool disposed.</summary>
     [Benchmark]
@@ -49,7 +58,7 @@ public class PrimePoolChunkSizeBenchmarks
     public const int Count = 100_000;
 
     /// <summary>Every 997th number below 10^8, from the top: cheap, and a mix of primes and composites.</summary>
-    private static readonly long[] s_numbers = [.. Enumerable.Range(0, Count).Select(i => 100_000_000L - (997L * i))];
+    internal static readonly long[] Numbers = [.. Enumerable.Range(0, Count).Select(i => 100_000_000L - (997L * i))];
 
     private PrimePool? _pool;
 
@@ -68,5 +77,5 @@ public class PrimePoolChunkSizeBenchmarks
     public void StopPool() => _pool?.Dispose();
 
     [Benchmark(OperationsPerInvoke = Count)]
-    public int Map() => _pool!.MapAsync(s_numbers, ChunkSize).GetAwaiter().GetResult().Count(isPrime => isPrime);
+    public int Map() => _pool!.MapAsync(Numbers, ChunkSize).GetAwaiter().GetResult().Count(isPrime => isPrime);
 }
