@@ -85,16 +85,21 @@ public sealed class Step1_IsPrime : ConcurrencyTest
     public void The_articles_four_numbers()
     {
         // The source article runs is_prime over these in a ProcessPoolExecutor. 10 000 129 = 89 × 112 361.
-        var expected = new Dictionary<long, bool>
+        // The value is the smallest factor, or 0 for a prime.
+        var expected = new Dictionary<long, long>
         {
-            [10_000_019] = true,
-            [10_000_079] = true,
-            [10_000_103] = true,
-            [10_000_129] = false,
+            [10_000_019] = 0,
+            [10_000_079] = 0,
+            [10_000_103] = 0,
+            [10_000_129] = 89,
         };
-        foreach ((long n, bool prime) in expected)
+        foreach ((long n, long factor) in expected)
         {
-            Check(n).ShouldBe(prime, $"IsPrime({Show(n)}) must be {prime}.");
+            Check(n).ShouldBe(
+                factor == 0,
+                factor == 0
+                    ? $"IsPrime({Show(n)}) must be true: it is prime."
+                    : $"IsPrime({Show(n)}) must be false: {Show(factor)} × {Show(n / factor)} = {Show(n)}. Every divisor up to the square root must be tried.");
         }
     }
 

@@ -96,7 +96,8 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
     [Test]
     public void At_the_end_of_input_the_loop_returns_exit_code_0()
     {
-        InProcessWorker.Run([]).ExitCode.ShouldBe(0, "With no input at all, Run returns 0 at once.");
+        InProcessWorker.Run([]).ExitCode.ShouldBe(
+            0, "With no input at all, Run returns 0 at once: the end of input is how the pool tells a worker to stop, not an error.");
         var worker = InProcessWorker.Run(["1 check 7", "2 check 8"]);
         worker.ExitCode.ShouldBe(0, "At the end of its input (ReadLine returns null) the worker exits cleanly, with code 0.");
         worker.Replies.ShouldBe(["1 ok 1", "2 ok 0"]);
