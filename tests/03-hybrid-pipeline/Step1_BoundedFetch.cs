@@ -92,8 +92,8 @@ public sealed class Step1_BoundedFetch : PipelineTest
 
         Task<IReadOnlyList<FetchResult>> all = fetcher.FetchAllAsync(urls);
         Server.ShouldReachInFlight(4,
-            "With MaxConcurrentFetches = 4, four held requests must be in flight together: fetching one URL after another " +
-            "(await each request before sending the next) wastes the time spent waiting. Start the fetches first, then await them all.");
+            "With MaxConcurrentFetches = 4, four held requests must be in flight together, not one after another: awaiting each " +
+            "request before sending the next wastes the time spent waiting. Start the fetches first, then await them all.");
 
         Server.Open("held");
         all.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed).Count.ShouldBe(4);

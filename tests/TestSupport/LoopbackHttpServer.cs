@@ -29,6 +29,9 @@ namespace ConcurrencyKata.TestSupport;
 /// </list>
 /// <para>Start one per fixture (<see cref="Start"/> in a <c>[OneTimeSetUp]</c>), call <see cref="Reset"/> before
 /// each test, and dispose it in the <c>[OneTimeTearDown]</c>: the server stops, and every held request is aborted.</para>
+/// <para>Each <see cref="Reset"/> starts a new generation, and the URLs that <see cref="Url"/> builds carry it
+/// (<c>/t3/numbers/7</c>). A request of an older generation (learner code of an earlier test that is still running)
+/// is answered at once, never held, and never counted: each test counts only its own requests.</para>
 /// </remarks>
 public sealed class LoopbackHttpServer : IDisposable
 {
@@ -39,6 +42,7 @@ public sealed class LoopbackHttpServer : IDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _perPath = new(StringComparer.Ordinal);
     private Dictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+    private int _generation;
     private int _inFlight;
     private int _maxInFlight;
     private int _total;
@@ -108,7 +112,17 @@ public sealed class LoopbackHttpServer : IDisposable
     }
 
     /// <summary>An absolute URL on this server, e.g. <c>Url("numbers/7,8")</c>.</summary>
-    public Uri Url(string pathAndQuery) => new(BaseAddress, pathAndQuery.TrimStart('/'));
+    public Uri Url(string pathAndQuery)
+    {
+        ArgumentNullException.ThrowIfNull(pathAndQuery);
+        int generation;
+        lock (_sync)
+        {
+            generation = _generation;
+        }
+
+        return new Uri(BaseAddress, $"t{generation.ToString(CultureInfo.InvariantCulture)}/{pathAndQuery.TrimStart('/')}");
+    }
 
     /// <summary>The URL of <c>/numbers/{list}</c>: answers <paramref name="numbers"/> at once.</summary>
     public Uri Numbers(params long[] numbers) => Url("numbers/" + Join(numbers));
@@ -130,8 +144,8 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Lets the requests held at gate <paramref name="name"/> (and any that arrive later) through.</summary>
     public void Open(string name) => GateOf(name).TrySetResult();
 
-    /// <summary>Opens every gate (held requests go through), forgets the gates and zeroes the counts. Requests
-    /// still in flight keep counting in <see cref="InFlight"/> until they end.</summary>
+    /// <summary>Opens every gate (held requests go through), forgets the gates, zeroes the counts and starts a new
+    /// generation: requests to URLs built before it are no longer counted.</summary>
     public void Reset()
     {
         Dictionary<string, TaskCompletionSource> old;
@@ -139,7 +153,9 @@ public sealed class LoopbackHttpServer : IDisposable
         {
             old = _gates;
             _gates = new(StringComparer.Ordinal);
-            _maxInFlight = _inFlight;
+            _generation++;
+            _inFlight = 0;
+            _maxInFlight = 0;
             _total = 0;
             _perPath.Clear();
         }
@@ -152,8 +168,20 @@ public sealed class LoopbackHttpServer : IDisposable
 
     /// <summary>Waits until at least <paramref name="count"/> requests are in flight, or fails with
     /// <paramref name="diagnosisIfNever"/>.</summary>
-    public void ShouldReachInFlight(int count, string diagnosisIfNever, TimeSpan? deadline = null) =>
-        Poll.Until(() => InFlight >= count, $"{diagnosisIfNever} ({InFlightReport()})", deadline);
+    public void ShouldReachInFlight(int count, string diagnosisIfNever, TimeSpan? deadline = null)
+    {
+        TimeSpan limit = deadline ?? Deadlines.Hang;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (InFlight < count)
+        {
+            if (clock.Elapsed > limit)
+            {
+                Assert.Fail($"Still waiting after {Deadlines.Describe(limit)} for {count} requests in flight: {diagnosisIfNever} ({InFlightReport()})");
+            }
+
+            Thread.Sleep(2);
+        }
+    }
 
     /// <summary>"3 requests in flight, at most 3 at once, 5 arrived", for failure messages.</summary>
     public string InFlightReport()
@@ -183,6 +211,16 @@ public sealed class LoopbackHttpServer : IDisposable
 
     private static string Join(long[] numbers) => string.Join(',', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)));
 
+    private const string GenerationKey = "kata.generation";
+
+    private bool IsCurrent(HttpContext context)
+    {
+        lock (_sync)
+        {
+            return context.Items[GenerationKey] is int generation && generation == _generation;
+        }
+    }
+
     private TaskCompletionSource GateOf(string name)
     {
         lock (_sync)
@@ -201,14 +239,31 @@ public sealed class LoopbackHttpServer : IDisposable
     {
         _app.Use(async (context, next) =>
         {
-            lock (_sync)
+            // "/t<generation>/rest": counted only if it is the current generation; routed as "/rest".
+            string path = context.Request.Path.Value ?? "";
+            string[] parts = path.Split('/', 3);
+            if (parts.Length < 3 || parts[1].Length < 2 || parts[1][0] != 't' ||
+                !int.TryParse(parts[1].AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out int generation))
             {
-                _inFlight++;
-                _total++;
-                _maxInFlight = Math.Max(_maxInFlight, _inFlight);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
             }
 
-            _perPath.AddOrUpdate(context.Request.Path.Value ?? "", 1, (_, n) => n + 1);
+            context.Request.Path = "/" + parts[2];
+            bool current;
+            lock (_sync)
+            {
+                current = generation == _generation;
+                if (current)
+                {
+                    _inFlight++;
+                    _total++;
+                    _maxInFlight = Math.Max(_maxInFlight, _inFlight);
+                    _perPath.AddOrUpdate(path, 1, (_, n) => n + 1);
+                }
+            }
+
+            context.Items[GenerationKey] = generation;
             try
             {
                 await next(context).ConfigureAwait(false);
@@ -221,14 +276,23 @@ public sealed class LoopbackHttpServer : IDisposable
             {
                 lock (_sync)
                 {
-                    _inFlight--;
+                    if (current && generation == _generation)
+                    {
+                        _inFlight--;
+                    }
                 }
             }
         });
+        // Routing after the prefix is stripped.
+        _app.UseRouting();
         _app.MapGet("/numbers/{list}", (string list) => Results.Text(list));
         _app.MapGet("/gate/{name}/{list}", async (string name, string list, HttpContext context) =>
         {
-            await GateOf(name).Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            if (IsCurrent(context))
+            {
+                await GateOf(name).Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+
             return Results.Text(list);
         });
         _app.MapGet("/delay/{ms:int}", async (int ms, HttpContext context) =>
