@@ -130,7 +130,7 @@ public sealed class Step1_BoundedFetch : PipelineTest
         Uri[] urls = [Server.Status(500), Server.Status(503), Server.Gated("after", 1), Server.Gated("after", 2)];
 
         Task<IReadOnlyList<FetchResult>> all = fetcher.FetchAllAsync(urls);
-        Server.ShouldReachInFlight(2,
+        Server.ShouldHold("after", 2,
             "After two failed fetches, the two held fetches must both be in flight: a failed fetch must release its permit. " +
             "Release the permit in a finally, so that an exception (EnsureSuccessStatusCode) cannot skip it.");
 

@@ -41,6 +41,7 @@ public sealed class LoopbackHttpServer : IDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _perPath = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _held = new(StringComparer.Ordinal);
     private Dictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
     private int _generation;
     private int _inFlight;
@@ -141,6 +142,37 @@ public sealed class LoopbackHttpServer : IDisposable
         return _perPath.TryGetValue(url.AbsolutePath, out int count) ? count : 0;
     }
 
+    /// <summary>How many requests of this test are waiting at gate <paramref name="name"/> right now.</summary>
+    public int HeldAt(string name)
+    {
+        int generation;
+        lock (_sync)
+        {
+            generation = _generation;
+        }
+
+        return _held.TryGetValue(HeldKey(generation, name), out int count) ? count : 0;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> requests are waiting at gate <paramref name="name"/>, or fails
+    /// with <paramref name="diagnosisIfNever"/>.</summary>
+    public void ShouldHold(string name, int count, string diagnosisIfNever, TimeSpan? deadline = null)
+    {
+        TimeSpan limit = deadline ?? Deadlines.Hang;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (HeldAt(name) < count)
+        {
+            if (clock.Elapsed > limit)
+            {
+                Assert.Fail(
+                    $"Still waiting after {Deadlines.Describe(limit)} for {count} requests at gate '{name}', {HeldAt(name)} there: " +
+                    $"{diagnosisIfNever} ({InFlightReport()})");
+            }
+
+            Thread.Sleep(2);
+        }
+    }
+
     /// <summary>Lets the requests held at gate <paramref name="name"/> (and any that arrive later) through.</summary>
     public void Open(string name) => GateOf(name).TrySetResult();
 
@@ -158,6 +190,7 @@ public sealed class LoopbackHttpServer : IDisposable
             _maxInFlight = 0;
             _total = 0;
             _perPath.Clear();
+            _held.Clear();
         }
 
         foreach (TaskCompletionSource gate in old.Values)
@@ -212,6 +245,8 @@ public sealed class LoopbackHttpServer : IDisposable
     private static string Join(long[] numbers) => string.Join(',', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)));
 
     private const string GenerationKey = "kata.generation";
+
+    private static string HeldKey(int generation, string name) => generation.ToString(CultureInfo.InvariantCulture) + "/" + name;
 
     private bool IsCurrent(HttpContext context)
     {
@@ -290,7 +325,17 @@ public sealed class LoopbackHttpServer : IDisposable
         {
             if (IsCurrent(context))
             {
-                await GateOf(name).Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+                TaskCompletionSource gate = GateOf(name);
+                string held = HeldKey((int)context.Items[GenerationKey]!, name);
+                _held.AddOrUpdate(held, 1, (_, n) => n + 1);
+                try
+                {
+                    await gate.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _held.AddOrUpdate(held, 0, (_, n) => n - 1);
+                }
             }
 
             return Results.Text(list);
