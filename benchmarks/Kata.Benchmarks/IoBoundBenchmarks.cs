@@ -1,12 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ConcurrencyKata.Benchmarks;
 
@@ -24,32 +16,21 @@ public class IoBoundBenchmarks
     /// <summary>How long the server waits before answering each.</summary>
     public const int DelayMs = 50;
 
-    private WebApplication? _server;
+    private LoopbackServer? _server;
     private HttpClient? _client;
 
     [GlobalSetup]
     public void StartServer()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
-        _server.MapGet("/delay/{ms:int}", async (int ms) =>
-        {
-            await Task.Delay(ms).ConfigureAwait(false);
-            return Results.Text("ok");
-        });
-        _server.StartAsync().GetAwaiter().GetResult();
-        string address = _server.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        _client = new HttpClient { BaseAddress = new Uri(address) };
+        _server = LoopbackServer.Start();
+        _client = new HttpClient { BaseAddress = _server.BaseAddress };
     }
 
     [GlobalCleanup]
     public void StopServer()
     {
         _client?.Dispose();
-        _server?.StopAsync().GetAwaiter().GetResult();
-        (_server as IDisposable)?.Dispose();
+        _server?.Dispose();
     }
 
     [Benchmark(Baseline = true)]

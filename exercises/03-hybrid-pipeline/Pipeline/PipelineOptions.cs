@@ -1,0 +1,25 @@
+// Provided by the kata: not part of the exercise, identical in exercises/ and solutions/.
+namespace ConcurrencyKata;
+
+/// <summary>
+/// The bounds of a <see cref="ConcurrentFetcher"/> and a <see cref="FetchCrunchPipeline"/>. Plain data: the
+/// fetcher's and the pipeline's constructors check it and throw <see cref="ArgumentOutOfRangeException"/> for a
+/// value out of range.
+/// </summary>
+public sealed record PipelineOptions
+{
+    /// <summary>The most HTTP requests in flight at once; at least 1. Default 4.</summary>
+    public int MaxConcurrentFetches { get; init; } = 4;
+
+    /// <summary>How long one request may take, from sending it to reading the whole body; more than zero (or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>). A request that takes longer becomes a failed result with a
+    /// <see cref="TimeoutException"/>. Default 10 s.</summary>
+    public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many fetched payloads may wait between the stages (the channel's capacity); at least 1.
+    /// Default 4.</summary>
+    public int BufferCapacity { get; init; } = 4;
+
+    /// <summary>The most payloads being crunched at once; at least 1. Default <see cref="Environment.ProcessorCount"/>.</summary>
+    public int MaxConcurrentCrunches { get; init; } = Environment.ProcessorCount;
+}

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+
+namespace ConcurrencyKata;
+
+/// <summary>
+/// Steps 2 to 4: the article's hybrid pattern (fetch with threads, crunch with processes) as a streaming pipeline.
+/// A fetch stage fetches at most <see cref="PipelineOptions.MaxConcurrentFetches"/> URLs at once and writes each
+/// payload into a bounded channel of <see cref="PipelineOptions.BufferCapacity"/>; a crunch stage of
+/// <see cref="PipelineOptions.MaxConcurrentCrunches"/> loops reads the channel and crunches each payload with the
+/// <see cref="ICruncher"/>. Crunching starts as soon as the first payload arrives, not after the last.
+/// </summary>
+/// <remarks>
+/// <para>Back-pressure: when the crunchers fall behind, the channel fills, writers wait, and so the fetch stage
+/// stops fetching. Fetched payloads not yet crunched are never more than
+/// <c>BufferCapacity + MaxConcurrentFetches</c> (the channel plus one payload per fetch slot waiting to be written).</para>
+/// <para>A failing URL or a failing crunch fails only its own item. Cancellation stops both stages and
+/// <see cref="RunAsync"/> ends with <see cref="OperationCanceledException"/>. Whatever happens, the fetch stage
+/// completes the channel's writer (in a <c>finally</c>), so the crunch stage's loops always end.</para>
+/// <para>A pipeline may run several times, also at once: each run has its own channel and results.</para>
+/// </remarks>
+public sealed class FetchCrunchPipeline
+{
+    private readonly ConcurrentFetcher _fetcher;
+    private readonly ICruncher _cruncher;
+    private readonly PipelineOptions _options;
+
+    /// <summary>Creates a pipeline that fetches with <paramref name="client"/> and crunches with <paramref name="cruncher"/>.</summary>
+    /// <param name="client">The HTTP client; the pipeline does not dispose it.</param>
+    /// <param name="cruncher">The CPU stage; the pipeline does not dispose it.</param>
+    /// <param name="options">The bounds.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less.</exception>
+    public FetchCrunchPipeline(HttpClient client, ICruncher cruncher, PipelineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(cruncher);
+        ArgumentNullException.ThrowIfNull(options);
+        ConcurrentFetcher.CheckFetchOptions(options);
+        if (options.BufferCapacity < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.BufferCapacity, "PipelineOptions.BufferCapacity must be at least 1.");
+        }
+
+        if (options.MaxConcurrentCrunches < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrentCrunches, "PipelineOptions.MaxConcurrentCrunches must be at least 1.");
+        }
+
+        _fetcher = new ConcurrentFetcher(client, options);
+        _cruncher = cruncher;
+        _options = options;
+    }
+
+    /// <summary>Fetches every URL and crunches every payload, streaming: each payload is crunched as soon as a
+    /// cruncher is free, while other fetches are still running.</summary>
+    /// <param name="urls">Absolute URLs whose bodies are numbers.</param>
+    /// <param name="cancellationToken">Stops new fetches and crunches promptly. If it is cancelled already, nothing runs.</param>
+    /// <returns>One result per URL, at the URL's index (<c>result[i].Index == i</c>): succeeded, fetch failed or
+    /// crunch failed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="urls"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    public Task<IReadOnlyList<PipelineResult>> RunAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
+    {
+        ConcurrentFetcher.CheckUrls(urls);
+        return RunCoreAsync(urls, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<PipelineResult>> RunCoreAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken)
+    {
+        // A token cancelled already runs nothing: not one request, not one crunch.
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Each slot is written once, by the one stage that finishes that item: the fetch stage for a failed fetch,
+        // the crunch stage for a payload. Slots are distinct, so no lock is needed; Task.WhenAll below publishes them.
+        var results = new PipelineResult?[urls.Count];
+
+        // The bounded buffer between the stages. Wait: a full channel makes the writer wait (back-pressure).
+        var buffer = Channel.CreateBounded<Payload>(new BoundedChannelOptions(_options.BufferCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = _options.MaxConcurrentCrunches == 1,
+            SingleWriter = false,
+        });
+
+        // Cancelled by the caller, or by a stage that failed unexpectedly: then the other stage stops too, instead of
+        // waiting forever for a reader or a writer that is gone.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        Task fetching = StopAllOnFailure(FetchStageAsync(urls, buffer.Writer, results, stop.Token), stop);
+        var crunching = new Task[_options.MaxConcurrentCrunches];
+        for (int i = 0; i < crunching.Length; i++)
+        {
+            crunching[i] = StopAllOnFailure(CrunchStageAsync(buffer.Reader, results, stop.Token), stop);
+        }
+
+        try
+        {
+            await Task.WhenAll([fetching, .. crunching]).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The pipeline was cancelled.", null, cancellationToken);
+        }
+
+        AssertInvariants(results);
+        return results.Select(r => r!).ToArray();
+    }
+
+    /// <summary>The fetch stage: at most MaxConcurrentFetches fetches at once; a payload goes into the channel,
+    /// a failed fetch straight into the results. Completes the writer whatever happens.</summary>
+    private async Task FetchStageAsync(IReadOnlyList<Uri> urls, ChannelWriter<Payload> writer, PipelineResult?[] results, CancellationToken stop)
+    {
+        Exception? failure = null;
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentFetches, CancellationToken = stop };
+            await Parallel.ForEachAsync(Enumerable.Range(0, urls.Count), parallel, async (index, token) =>
+            {
+                FetchResult fetched = await _fetcher.FetchOneAsync(index, urls[index], token).ConfigureAwait(false);
+                if (fetched.Payload is { } payload && fetched.Error is null)
+                {
+                    // Waits while the buffer is full: this fetch slot is not free for the next URL until then.
+                    await writer.WriteAsync(payload, token).ConfigureAwait(false);
+                }
+                else
+                {
+                    results[index] = new PipelineResult(index, fetched.Url, ItemStatus.FetchFailed, null, fetched.Error);
+                }
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            // Always: without it, the crunch stage's ReadAllAsync would wait forever for one more payload.
+            writer.TryComplete(failure is OperationCanceledException ? null : failure);
+        }
+    }
+
+    /// <summary>One crunch loop: reads payloads until the channel is completed and empty; a crunch that fails
+    /// fails only its item.</summary>
+    private async Task CrunchStageAsync(ChannelReader<Payload> reader, PipelineResult?[] results, CancellationToken stop)
+    {
+        await foreach (Payload payload in reader.ReadAllAsync(stop).ConfigureAwait(false))
+        {
+            PipelineResult result;
+            try
+            {
+                CrunchResult crunch = await _cruncher.CrunchAsync(payload, stop).ConfigureAwait(false);
+                result = new PipelineResult(payload.Index, payload.Url, ItemStatus.Succeeded, crunch, null);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                // A crashed worker (WorkerCrashedException) or any other failure of this one payload.
+                result = new PipelineResult(payload.Index, payload.Url, ItemStatus.CrunchFailed, null, ex);
+            }
+
+            Debug.Assert(results[payload.Index] is null, "Each payload is crunched exactly once.");
+            results[payload.Index] = result;
+        }
+    }
+
+    private static async Task StopAllOnFailure(Task stage, CancellationTokenSource stop)
+    {
+        try
+        {
+            await stage.ConfigureAwait(false);
+        }
+        catch
+        {
+            // Never leave the other stage waiting for a partner that is gone.
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Checks, in debug builds, that a finished run has exactly one result per URL, each at its index.</summary>
+    [Conditional("DEBUG")]
+    private static void AssertInvariants(PipelineResult?[] results)
+    {
+        for (int i = 0; i < results.Length; i++)
+        {
+            Debug.Assert(results[i] is not null, "Every item ends with a result: nothing is lost.");
+            Debug.Assert(results[i]!.Index == i, "Each result sits at its URL's index.");
+            Debug.Assert((results[i]!.Status == ItemStatus.Succeeded) == (results[i]!.Crunch is not null), "Only a succeeded item has a crunch result.");
+        }
+    }
+}
