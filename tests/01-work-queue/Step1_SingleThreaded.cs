@@ -39,13 +39,15 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
     [Test]
     public void An_unbounded_queue_has_no_capacity()
     {
-        new WorkQueue<int>().Capacity.ShouldBeNull("The parameterless constructor makes an unbounded queue: Capacity is null.");
+        new WorkQueue<int>().Capacity.ShouldBeNull(
+            "The parameterless constructor makes an unbounded queue: Capacity is null. If you store int.MaxValue to mean " +
+            "'no limit', keep that stand-in inside the class.");
     }
 
     [Test]
     public void A_bounded_queue_reports_its_capacity()
     {
-        new WorkQueue<int>(3).Capacity.ShouldBe(3);
+        new WorkQueue<int>(3).Capacity.ShouldBe(3, "Capacity is the bound given to the constructor: does the constructor store it?");
         new WorkQueue<int>(1).Capacity.ShouldBe(1, "Capacity 1 is the smallest valid bound.");
     }
 
@@ -64,12 +66,16 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
     [Test]
     public void Null_is_an_ordinary_item()
     {
+        const string NullIsAnItem =
+            "null is an ordinary item, not a marker for 'no item': decide whether there is an item by the queue's count " +
+            "(or TryTake's bool), never by comparing the item with null or default(T).";
         var queue = new WorkQueue<string?>();
         queue.Put(null);
         queue.Put("after null");
         queue.Count.ShouldBe(2, "null is an item like any other; it must be counted.");
-        queue.Take().ShouldBeNull();
-        queue.Take().ShouldBe("after null");
+        LearnerThread.Start("taker", () => (queue.Take(), queue.Take()))
+            .ShouldFinish($"Take waited although the queue held a null item. {NullIsAnItem}", diagnosisIfThrew: $"Take threw for a null item. {NullIsAnItem}")
+            .ShouldBe(((string?)null, (string?)"after null"), $"Take returns the items as they were put, null included. {NullIsAnItem}");
     }
 
     [Test]
