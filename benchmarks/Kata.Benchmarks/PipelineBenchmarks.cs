@@ -29,7 +29,7 @@ public class PipelineBenchmarks
     /// <summary>Worker processes of the crunch stage.</summary>
     public const int Workers = 2;
 
-    /// <summary>Numbers per payload: primes near 10^13, tens of milliseconds of trial division each (sized so that the crunch
+    /// <summary>Numbers per payload: primes near 5 × 10^13, tens of milliseconds of trial division each (sized so that the crunch
     /// time is close to the fetch critical path on 2 cores).</summary>
     public const int NumbersPerPayload = 1;
 
@@ -57,7 +57,7 @@ public class PipelineBenchmarks
         // Each URL its own primes, so no crunch repeats another.
         _urls = Enumerable.Range(0, Urls).Select(i =>
         {
-            IEnumerable<long> numbers = Enumerable.Range(0, NumbersPerPayload).Select(k => PrimeNear(10_000_000_000_000L + (((i * NumbersPerPayload) + k) * 1_000_003L)));
+            IEnumerable<long> numbers = Enumerable.Range(0, NumbersPerPayload).Select(k => PrimeNear(50_000_000_000_000L + (((i * NumbersPerPayload) + k) * 1_000_003L)));
             return new Uri(_server.BaseAddress, $"delay/{DelayMs}/{string.Join(',', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)))}");
         }).ToArray();
         _payloads = new ConcurrentFetcher(_client, _options).FetchAllAsync(_urls).GetAwaiter().GetResult()
