@@ -35,7 +35,8 @@ internal sealed partial class KataRepo
     public IReadOnlyList<ExerciseInfo> Exercises { get; }
 
     /// <summary>The companion's own state folder (gitignored): hint counters, the last board.</summary>
-    public string StateDirectory => Path.Combine(Root, ".kata");
+    /// <remarks>KATA_STATE_DIR moves it elsewhere (the companion's own end-to-end test does, to leave yours alone).</remarks>
+    public string StateDirectory => Environment.GetEnvironmentVariable("KATA_STATE_DIR") is { Length: > 0 } dir ? Path.GetFullPath(dir) : Path.Combine(Root, ".kata");
 
     /// <summary>Finds the repository from <paramref name="start"/> (or the current folder) upwards.</summary>
     public static KataRepo Find(string? start = null)

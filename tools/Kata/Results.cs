@@ -85,6 +85,11 @@ internal static partial class ResultReader
             ReadTrx(doc, categories, tests, problems);
         }
 
+        foreach (var file in xml)
+        {
+            ReadBlameSequence(SafeLoad(file), problems);
+        }
+
         var errors = output is null ? [] : ReadBuildErrors(output);
         return new RunResults(tests, problems, errors);
     }
@@ -130,7 +135,7 @@ internal static partial class ResultReader
                 || text.Contains("aborted", StringComparison.OrdinalIgnoreCase)
                 || text.Contains("crash", StringComparison.OrdinalIgnoreCase))
             {
-                problems.Add(new RunProblem(exercise, FirstLine(text)));
+                problems.Add(new RunProblem(exercise, CrashText(text)));
             }
         }
 
@@ -138,6 +143,27 @@ internal static partial class ResultReader
             && !problems.Any(p => p.Exercise == exercise))
         {
             problems.Add(new RunProblem(exercise, "The test run was aborted before every test had run."));
+        }
+    }
+
+    /// <summary>
+    /// The blame collector's sequence file (kata.runsettings turns it on) names the test that was running when the
+    /// test host died: the last one not completed.
+    /// </summary>
+    internal static void ReadBlameSequence(XDocument? doc, List<RunProblem> problems)
+    {
+        if (doc?.Root is null || doc.Root.Name.LocalName != "TestSequence")
+        {
+            return;
+        }
+
+        var running = doc.Root.Elements("Test").LastOrDefault(t => string.Equals((string?)t.Attribute("Completed"), "False", StringComparison.OrdinalIgnoreCase));
+        if (running is not null)
+        {
+            var name = (string?)running.Attribute("Name") ?? "?";
+            var parts = name.Split('.');
+            var shortName = parts.Length >= 2 ? parts[^2] + "." + parts[^1] : name;
+            problems.Add(new RunProblem(ExerciseOf((string?)running.Attribute("Source")), $"The test host died while running {shortName}."));
         }
     }
 
@@ -237,6 +263,13 @@ internal static partial class ResultReader
         }
 
         return normal;
+    }
+
+    /// <summary>A run-level message without its stack trace: "…crashed : Process terminated. &lt;the reason&gt;".</summary>
+    private static string CrashText(string text)
+    {
+        var lines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).TakeWhile(l => !l.StartsWith("at ", StringComparison.Ordinal)).Take(3);
+        return string.Join(" ", lines);
     }
 
     private static string FirstLine(string text)
