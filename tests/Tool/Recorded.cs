@@ -31,7 +31,7 @@ internal static class Recorded
 
     /// <summary>A fixed first hint for every step.</summary>
     public static (string? Hint, int Count) Hint(ExerciseInfo exercise, int step) =>
-        ($"First hint for step {step} of {exercise.Number}: look at `Monitor.Wait`.\n\n```csharp\nlock (_sync) { }\n```", 3);
+        ($"First hint for step {step} of {exercise.Number}: look at `Monitor.Wait`.\n\n```csharp\nlock (_sync) {{ }}\n```", 3);
 
     /// <summary>The board for a recorded run.</summary>
     public static Board Board(string name, string mode = "learner") => BoardBuilder.Build(mode, Exercises, Read(name), Hint);

@@ -19,7 +19,7 @@ public sealed class SnapshotTests
     [TestCase("aborted-01")]
     [TestCase("build-failed-01")]
     public void The_learner_board(string run) =>
-        Match(console => BoardRenderer.Render(console, Recorded.Board(run)), run);
+        Match(console => BoardRenderer.Render(console, Recorded.Board(run)));
 
     [Test]
     public void The_learner_board_without_unicode() =>
@@ -60,7 +60,7 @@ public sealed class SnapshotTests
     }
 
     /// <summary>Renders into a plain 100-column console and matches the lines (trailing spaces trimmed).</summary>
-    private static void Match(Action<IAnsiConsole> render, string? name = null, bool unicode = true)
+    private static void Match(Action<IAnsiConsole> render, bool unicode = true)
     {
         using var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -77,13 +77,6 @@ public sealed class SnapshotTests
 
         var lines = writer.ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').Select(l => l.TrimEnd()).ToArray();
         lines.ShouldNotContain(l => l.Contains('\u001b'), "a plain console must get no ANSI escape codes");
-        if (name is null)
-        {
-            Snapshot.Match(lines);
-        }
-        else
-        {
-            Snapshot.Match(lines, new SnapshotNameExtension(name));
-        }
+        Snapshot.Match(lines);
     }
 }

@@ -20,40 +20,43 @@ internal static class BoardRenderer
         console.MarkupLine($"[bold]Concurrency.Kata[/] - {Markup.Escape(mode)}");
         console.WriteLine();
 
-        var grid = new Grid();
-        grid.AddColumn(new GridColumn().NoWrap().PadRight(1));
-        grid.AddColumn(new GridColumn().PadRight(2));
-        grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
-        grid.AddColumn(new GridColumn().NoWrap().RightAligned());
+        // One grid per exercise, so that an exercise's problems can use the full width below it; fixed column
+        // widths keep the exercises aligned with each other.
+        var labelWidth = board.Exercises.SelectMany(e => e.Steps.Select(s => StepLabel(s).Length + 4).Append(e.Title.Length)).DefaultIfEmpty(10).Max();
+        var statusWidth = board.Exercises.SelectMany(e => e.Steps.Select(s => StepStatusText(s).Length).Append(ExerciseStatusText(e).Length)).DefaultIfEmpty(8).Max();
         foreach (var exercise in board.Exercises)
         {
+            var grid = new Grid();
+            grid.AddColumn(new GridColumn().NoWrap().Width(2).PadRight(1));
+            grid.AddColumn(new GridColumn().NoWrap().Width(labelWidth).PadRight(2));
+            grid.AddColumn(new GridColumn().NoWrap().Width(statusWidth).PadRight(2));
+            grid.AddColumn(new GridColumn().NoWrap().RightAligned());
             grid.AddRow(
                 new Markup($"[bold]{exercise.Number}[/]"),
                 new Markup($"[bold]{Markup.Escape(exercise.Title)}[/]"),
                 new Markup(ExerciseStatus(exercise)),
-                new Markup(exercise.State == ExerciseState.NotRun ? "" : $"{exercise.Points}/{exercise.MaxPoints} pts"));
+                new Markup(ExercisePoints(exercise)));
             foreach (var step in exercise.Steps)
             {
-                var label = step.Number == 0 ? step.Title : $"Step {step.Number}: {step.Title}";
                 grid.AddRow(
                     new Text(""),
-                    new Markup($"{Symbol(step.State, unicode)} {Markup.Escape(label)}"),
+                    new Markup($"{Symbol(step.State, unicode)} {Markup.Escape(StepLabel(step))}"),
                     new Markup(StepStatus(step)),
                     new Text(step.State == StepState.Done ? $"+{step.Points}" : ""));
             }
 
+            console.Write(grid);
             foreach (var problem in exercise.Problems.Take(5))
             {
-                grid.AddRow(new Text(""), new Markup($"[red]! {Markup.Escape(problem)}[/]"), new Text(""), new Text(""));
+                console.Write(new Padder(new Markup($"[red]! {Markup.Escape(problem)}[/]"), new Padding(3, 0, 0, 0)));
             }
 
             if (exercise.Problems.Count > 5)
             {
-                grid.AddRow(new Text(""), new Text($"! ... and {exercise.Problems.Count - 5} more"), new Text(""), new Text(""));
+                console.Write(new Padder(new Text($"! ... and {exercise.Problems.Count - 5} more"), new Padding(3, 0, 0, 0)));
             }
         }
 
-        console.Write(grid);
         foreach (var problem in board.Problems.Take(8))
         {
             console.MarkupLine($"[red]! {Markup.Escape(problem)}[/]");
@@ -92,7 +95,7 @@ internal static class BoardRenderer
         console.MarkupLine($"  Read:   exercises/{Markup.Escape(next.Exercise)}/README.md, section \"Step {next.Step}\"");
         if (next.FirstFailure is not null)
         {
-            console.MarkupLine($"  Failing: {Markup.Escape(Shorten(next.FirstFailure, 300))}");
+            console.Write(new Padder(new Markup("[bold]Failing:[/] " + Markup.Escape(Shorten(CleanFailure(next.FirstFailure), 1000))), new Padding(2, 0, 0, 0)));
         }
 
         if (next.Hint is not null)
@@ -126,7 +129,7 @@ internal static class BoardRenderer
                 var done = e.Steps.Count(s => s.State == StepState.Done);
                 grid.AddRow(
                     new Markup($"[bold]{e.Number} {Markup.Escape(e.Title)}[/]"),
-                    new Text(Bar(e.MaxPoints == 0 ? 0 : (double)e.Points / e.MaxPoints, 20, unicode)),
+                    new Text(Bar(e.Steps.Count == 0 ? 0 : (double)done / e.Steps.Count, 20, unicode)),
                     new Text($"{done}/{e.Steps.Count} steps"),
                     new Text(e.State == ExerciseState.Ran ? StepsLine(e, unicode) : ExercisePlain(e)));
             }
@@ -154,7 +157,7 @@ internal static class BoardRenderer
         foreach (var (team, board) in teams.OrderByDescending(t => t.Board.Points).ThenByDescending(t => t.Board.StepsDone).ThenBy(t => t.Team, StringComparer.Ordinal))
         {
             rank++;
-            var fraction = board.MaxPoints == 0 ? 0 : (double)board.Points / board.MaxPoints;
+            var fraction = board.StepCount == 0 ? 0 : (double)board.StepsDone / board.StepCount;
             table.AddRow(
                 new Text(rank.ToString(CultureInfo.InvariantCulture)),
                 new Markup($"[bold]{Markup.Escape(team)}[/]"),
@@ -253,13 +256,14 @@ internal static class BoardRenderer
             : "[" + new string('#', full) + new string('.', width - full) + "]";
     }
 
+    /// <summary>The overall bar: the share of steps done (a step is done when all its tests pass), and the points.</summary>
     private static Markup ProgressLine(Board board, bool unicode)
     {
-        var fraction = board.MaxPoints == 0 ? 0 : (double)board.Points / board.MaxPoints;
+        var fraction = board.StepCount == 0 ? 0 : (double)board.StepsDone / board.StepCount;
         var percent = (int)Math.Floor(fraction * 100);
         return new Markup(
-            $"[bold]Progress[/] {Bar(fraction, BarWidth, unicode)} {percent}%  " +
-            $"{board.Points}/{board.MaxPoints} points, {board.StepsDone}/{board.StepCount} steps done");
+            $"[bold]Progress[/] {Markup.Escape(Bar(fraction, BarWidth, unicode))} {percent}%  " +
+            $"{board.StepsDone}/{board.StepCount} steps done, {board.Points} points");
     }
 
     private static string StepsLine(ExerciseProgress e, bool unicode) =>
@@ -278,22 +282,44 @@ internal static class BoardRenderer
         return markup ? $"[{colour}]{Markup.Escape(text)}[/]" : text;
     }
 
+    private static string StepLabel(StepProgress step) => step.Number == 0 ? step.Title : $"Step {step.Number}: {step.Title}";
+
     private static string StepStatus(StepProgress step) => step.State switch
     {
-        StepState.Done => $"[green]{step.Passed}/{step.Tests} passed[/]",
-        StepState.InProgress => $"[yellow]{step.Passed}/{step.Tests} passed[/]",
-        StepState.NotStarted => $"[grey]not started (0/{step.Tests})[/]",
-        _ => "[grey]not run[/]",
+        StepState.Done => $"[green]{Markup.Escape(StepStatusText(step))}[/]",
+        StepState.InProgress => $"[yellow]{Markup.Escape(StepStatusText(step))}[/]",
+        _ => $"[grey]{Markup.Escape(StepStatusText(step))}[/]",
+    };
+
+    private static string StepStatusText(StepProgress step) => step.State switch
+    {
+        StepState.Done or StepState.InProgress => $"{step.Passed}/{step.Tests} passed",
+        StepState.NotStarted => $"not started (0/{step.Tests})",
+        _ => "not run",
     };
 
     private static string ExerciseStatus(ExerciseProgress e) => e.State switch
     {
-        ExerciseState.BuildFailed => "[red]build failed[/]",
-        ExerciseState.Aborted => "[red]run aborted[/]",
-        ExerciseState.NotRun => "[grey]not run[/]",
-        _ when e.Done => "[green]done[/]",
+        ExerciseState.BuildFailed or ExerciseState.Aborted => $"[red]{ExerciseStatusText(e)}[/]",
+        ExerciseState.NotRun => $"[grey]{ExerciseStatusText(e)}[/]",
+        _ when e.Done => $"[green]{ExerciseStatusText(e)}[/]",
         _ => "",
     };
+
+    private static string ExerciseStatusText(ExerciseProgress e) => e.State switch
+    {
+        ExerciseState.BuildFailed => "build failed",
+        ExerciseState.Aborted => "run aborted",
+        ExerciseState.NotRun => "not run",
+        _ when e.Done => "done",
+        _ => "",
+    };
+
+    /// <summary>"12/44 pts" when every step ran; "12 pts" when some did not (their tests are unknown).</summary>
+    private static string ExercisePoints(ExerciseProgress e) =>
+        e.State == ExerciseState.NotRun ? ""
+        : e.Steps.Any(s => s.State == StepState.NotRun) ? $"{e.Points} pts"
+        : $"{e.Points}/{e.MaxPoints} pts";
 
     private static string ExercisePlain(ExerciseProgress e) => e.State switch
     {
@@ -301,6 +327,12 @@ internal static class BoardRenderer
         ExerciseState.Aborted => "run aborted",
         _ => "not run",
     };
+
+    /// <summary>A failure as the learner needs it: the test's message without the assertion library's type name.</summary>
+    internal static string CleanFailure(string failure) =>
+        failure.Replace("System.NotImplementedException : ", "not implemented yet: ", StringComparison.Ordinal)
+            .Replace("Shouldly.ShouldAssertException : ", "", StringComparison.Ordinal)
+            .Replace("NUnit.Framework.AssertionException : ", "", StringComparison.Ordinal);
 
     private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 3)] + "...";
 }
