@@ -50,7 +50,7 @@ internal static class Companion
     };
 
     /// <summary>Runs the tests and builds the board from what dotnet test wrote.</summary>
-    public static (Board Board, RunOutcome Outcome) RunBoard(KataRepo repo, KataSettings settings, KataMode mode, string? exercise, bool fast = false, CancellationToken cancel = default)
+    public static (Board Board, RunOutcome Outcome) RunBoard(KataRepo repo, KataSettings settings, KataMode mode, string? exercise, FastStrategy? fast = null, CancellationToken cancel = default)
     {
         var exercises = exercise is null ? repo.Exercises : [repo.Resolve(exercise)];
         var runner = new TestRunner(repo) { Verbose = settings.Verbose, Deadline = TimeSpan.FromMinutes(Math.Max(1, settings.DeadlineMinutes)) };

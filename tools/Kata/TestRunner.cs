@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace ConcurrencyKata.Companion;
 
@@ -14,6 +15,19 @@ internal enum KataMode
     Reference,
 }
 
+/// <summary>How the watch loop runs one exercise's tests (measured in docs/dojo.md, "How fast is the loop").</summary>
+internal enum FastStrategy
+{
+    /// <summary><c>dotnet build --no-restore</c> of the test project, then <c>dotnet test</c> on the built test assembly.</summary>
+    BuildThenDll,
+
+    /// <summary><c>dotnet build --no-restore</c>, then <c>dotnet test --no-build</c> on the project.</summary>
+    BuildThenTest,
+
+    /// <summary>One <c>dotnet test --no-restore</c> on the project.</summary>
+    Test,
+}
+
 /// <summary>What one companion run of dotnet test produced, and how long each part took.</summary>
 internal sealed record RunOutcome(RunResults Results, int ExitCode, TimeSpan Build, TimeSpan Test, bool TimedOut, IReadOnlyList<string> Output);
 
@@ -22,7 +36,7 @@ internal sealed record RunOutcome(RunResults Results, int ExitCode, TimeSpan Bui
 /// folder under .kata/, then reads what they wrote. It never interprets the console output as results; it only
 /// reads build errors from it, because a failed build writes no TRX.
 /// </summary>
-internal sealed class TestRunner
+internal sealed partial class TestRunner
 {
     private readonly KataRepo _repo;
 
@@ -41,11 +55,11 @@ internal sealed class TestRunner
     /// <param name="mode">Learner mode (exercises/) or reference mode (solutions/).</param>
     /// <param name="exercises">The exercises to run; null for every exercise.</param>
     /// <param name="fast">
-    /// The watch loop's fast path: <c>dotnet build --no-restore</c> of the one test project, then
-    /// <c>dotnet test --no-build</c> (restore is skipped once the project has been restored).
+    /// The watch loop's fast path for one exercise (see <see cref="FastStrategy"/>); null runs plain
+    /// <c>dotnet test</c>, as the README says.
     /// </param>
     /// <param name="cancel">Stops the run (the dotnet process tree is killed).</param>
-    public RunOutcome Run(KataMode mode, IReadOnlyList<ExerciseInfo>? exercises, bool fast = false, CancellationToken cancel = default)
+    public RunOutcome Run(KataMode mode, IReadOnlyList<ExerciseInfo>? exercises, FastStrategy? fast = null, CancellationToken cancel = default)
     {
         var results = Path.Combine(_repo.StateDirectory, "results", mode == KataMode.Learner ? "learner" : "reference");
         if (Directory.Exists(results))
@@ -55,7 +69,8 @@ internal sealed class TestRunner
 
         Directory.CreateDirectory(results);
 
-        var target = exercises is { Count: 1 } ? exercises[0].TestProject : Path.Combine(_repo.Root, KataRepo.SolutionFile);
+        var one = exercises is { Count: 1 } ? exercises[0] : null;
+        var target = one?.TestProject ?? Path.Combine(_repo.Root, KataRepo.SolutionFile);
         var common = new List<string> { "-nologo" };
         if (mode == KataMode.Reference)
         {
@@ -65,16 +80,19 @@ internal sealed class TestRunner
         var output = new List<string>();
         var build = TimeSpan.Zero;
         var started = Stopwatch.StartNew();
-        var restored = exercises is { Count: 1 } && IsRestored(exercises[0], mode);
-        bool timedOut = false;
-        if (fast && exercises is { Count: 1 })
+        var restored = one is not null && IsRestored(one, mode);
+        if (one is null || !restored)
         {
-            var buildArgs = new List<string> { "build", target, "-v:q", "-clp:NoSummary" };
-            if (restored)
-            {
-                buildArgs.Add("--no-restore");
-            }
+            fast = null;
+        }
 
+        string[] loggers = ["--logger", "trx", "--results-directory", results];
+        string[] nunitXml = ["--", "NUnit.TestOutputXml=" + results];
+        var testArgs = new List<string> { "test" };
+        if (fast is FastStrategy.BuildThenTest or FastStrategy.BuildThenDll)
+        {
+            // 1. Build only the one test project (and what it references), without restoring.
+            var buildArgs = new List<string> { "build", target, "-v:q", "-clp:NoSummary", "--no-restore" };
             buildArgs.AddRange(common);
             var (code, timed) = Dotnet(buildArgs, output, cancel);
             build = started.Elapsed;
@@ -82,19 +100,34 @@ internal sealed class TestRunner
             {
                 return new RunOutcome(ResultReader.ReadDirectory(results, output), code, build, TimeSpan.Zero, timed, output);
             }
-        }
 
-        var testArgs = new List<string> { "test", target };
-        if (fast && exercises is { Count: 1 })
+            // 2. Run the built tests: straight from the test assembly (no second MSBuild evaluation), or --no-build.
+            var dll = fast == FastStrategy.BuildThenDll ? TestAssembly(one!, mode) : null;
+            if (dll is not null)
+            {
+                testArgs.AddRange([dll, "--settings", Path.Combine(_repo.Root, "tests", "kata.runsettings")]);
+            }
+            else
+            {
+                testArgs.AddRange([target, "--no-build"]);
+                testArgs.AddRange(common);
+            }
+        }
+        else
         {
-            testArgs.Add("--no-build");
+            testArgs.Add(target);
+            if (fast == FastStrategy.Test)
+            {
+                testArgs.Add("--no-restore");
+            }
+
+            testArgs.AddRange(common);
         }
 
-        testArgs.AddRange(common);
-        testArgs.AddRange(["--logger", "trx", "--results-directory", results, "--", "NUnit.TestOutputXml=" + results]);
+        testArgs.AddRange(loggers);
+        testArgs.AddRange(nunitXml);
         var testStart = started.Elapsed;
-        var (exit, timedOutTest) = Dotnet(testArgs, output, cancel);
-        timedOut |= timedOutTest;
+        var (exit, timedOut) = Dotnet(testArgs, output, cancel);
         var read = ResultReader.ReadDirectory(results, output);
         if (timedOut)
         {
@@ -109,6 +142,26 @@ internal sealed class TestRunner
 
         return new RunOutcome(read, exit, build, started.Elapsed - testStart, timedOut, output);
     }
+
+    /// <summary>The built test assembly of an exercise: tests/NN-name/bin/&lt;mode&gt;/Debug/net10.0/&lt;AssemblyName&gt;.dll, if it exists.</summary>
+    private static string? TestAssembly(ExerciseInfo exercise, KataMode mode)
+    {
+        var project = File.ReadAllText(exercise.TestProject);
+        var name = AssemblyNameTag().Match(project) is { Success: true } m ? m.Groups[1].Value.Trim() : Path.GetFileNameWithoutExtension(exercise.TestProject);
+        var folder = Path.Combine(Path.GetDirectoryName(exercise.TestProject)!, "bin", mode == KataMode.Learner ? "exercises" : "solutions", "Debug");
+        if (!Directory.Exists(folder))
+        {
+            return null;
+        }
+
+        return Directory.GetFiles(folder, name + ".dll", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}ref{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault();
+    }
+
+    [GeneratedRegex("<AssemblyName>([^<]+)</AssemblyName>")]
+    private static partial Regex AssemblyNameTag();
 
     private static bool IsRestored(ExerciseInfo exercise, KataMode mode)
     {

@@ -26,6 +26,10 @@ internal sealed class WatchSettings : KataSettings
     [Description("Do not watch files: run the tests each time you press Enter (q then Enter quits).")]
     public bool Manual { get; init; }
 
+    [CommandOption("--strategy <STRATEGY>", IsHidden = true)]
+    [Description("How to run the tests: BuildThenDll (default), BuildThenTest or Test (for measuring the loop).")]
+    public FastStrategy Strategy { get; init; } = FastStrategy.BuildThenDll;
+
     [CommandOption("--once")]
     [Description("Run once, as the watch loop does, and exit (used to measure the loop).")]
     public bool Once { get; init; }
@@ -34,7 +38,8 @@ internal sealed class WatchSettings : KataSettings
 /// <summary>
 /// <c>kata watch [exercise]</c>: re-runs one exercise's tests whenever its files change. The loop is made fast by
 /// building only that exercise's test project without restoring (<c>dotnet build --no-restore</c>), then running
-/// the built tests (<c>dotnet test --no-build</c>); MSBuild's nodes and the compiler server stay warm between runs.
+/// the built test assembly (<c>dotnet test WorkQueue.Tests.dll</c>, no second MSBuild evaluation); MSBuild's nodes
+/// and the compiler server stay warm between runs.
 /// </summary>
 internal sealed class WatchCommand : Command<WatchSettings>
 {
@@ -56,31 +61,36 @@ internal sealed class WatchCommand : Command<WatchSettings>
         using var watcher = settings.Manual || poll ? null : StartWatcher(exercise.Directory, changes);
         using var poller = !settings.Manual && poll ? new Poller(exercise.Directory, changes, TimeSpan.FromMilliseconds(Math.Max(100, settings.IntervalMs))) : null;
 
+        using var quit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (settings.Manual)
+        {
+            // Enter runs the tests, q (or the end of input) quits; read on a dedicated thread so that Ctrl+C still works.
+            new Thread(() =>
+            {
+                string? line;
+                while ((line = Console.ReadLine()) is not null && !line.Trim().Equals("q", StringComparison.OrdinalIgnoreCase))
+                {
+                    changes.Set();
+                }
+
+                quit.Cancel();
+            })
+            { IsBackground = true, Name = "kata watch input" }.Start();
+        }
+
         var firstRun = true;
         DateTime? savedAt = null;
-        while (!cancellationToken.IsCancellationRequested)
+        while (!quit.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
-            RunOnce(repo, exercise, settings, firstRun, savedAt, clock, cancellationToken);
+            RunOnce(repo, exercise, settings, firstRun, settings.Manual ? null : savedAt, clock, quit.Token);
             firstRun = false;
             if (settings.Once)
             {
                 return 0;
             }
 
-            if (settings.Manual)
-            {
-                var line = Console.ReadLine();
-                if (line is null || line.Trim().Equals("q", StringComparison.OrdinalIgnoreCase))
-                {
-                    return 0;
-                }
-
-                savedAt = null;
-                continue;
-            }
-
-            savedAt = changes.WaitForChange(Quiet, cancellationToken);
+            savedAt = changes.WaitForChange(settings.Manual ? TimeSpan.Zero : Quiet, quit.Token);
         }
 
         return 0;
@@ -98,7 +108,7 @@ internal sealed class WatchCommand : Command<WatchSettings>
         RunOutcome outcome;
         try
         {
-            (board, outcome) = Companion.RunBoard(repo, settings, KataMode.Learner, exercise.Id, fast: true, cancel: cancel);
+            (board, outcome) = Companion.RunBoard(repo, settings, KataMode.Learner, exercise.Id, fast: settings.Strategy, cancel: cancel);
         }
         catch (OperationCanceledException)
         {
