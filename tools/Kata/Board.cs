@@ -58,6 +58,11 @@ internal sealed record NextStep(string Exercise, string Number, int Step, string
 /// <summary>The progress board: what dotnet test reported, grouped by exercise and step.</summary>
 internal sealed record Board(string Mode, IReadOnlyList<ExerciseProgress> Exercises, NextStep? Next, IReadOnlyList<string> Problems)
 {
+    /// <summary>The JSON board's format version, for dojo scoreboards that read it.</summary>
+#pragma warning disable CA1822 // serialized as a property of every board
+    public int SchemaVersion => 1;
+#pragma warning restore CA1822
+
     /// <summary>Points earned over every exercise.</summary>
     public int Points => Exercises.Sum(e => e.Points);
 
