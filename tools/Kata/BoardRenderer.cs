@@ -12,6 +12,12 @@ internal static class BoardRenderer
 {
     private const int BarWidth = 30;
 
+    /// <summary>
+    /// How the learner runs the companion, for the commands the board suggests: <c>dotnet kata</c> when it runs as
+    /// the local tool, <c>dotnet run --project tools/Kata --</c> when it runs from the repository; <c>kata</c> in tests.
+    /// </summary>
+    public static string Command { get; set; } = "kata";
+
     /// <summary>The learner's board: every exercise with its steps, the overall bar, and the next step with its hint.</summary>
     public static void Render(IAnsiConsole console, Board board, bool showNext = true)
     {
@@ -85,30 +91,33 @@ internal static class BoardRenderer
             }
             else
             {
-                console.MarkupLine("No step to suggest: no exercise's tests ran. Run [bold]kata progress[/] (or dotnet test) and read the errors above.");
+                console.MarkupLine($"No step to suggest: no exercise's tests ran. Run [bold]{Markup.Escape(Command)} progress[/] (or dotnet test) and read the errors above.");
             }
 
             return;
         }
 
         console.MarkupLine($"[bold]Next:[/] exercise {next.Number}, [bold]Step {next.Step}: {Markup.Escape(next.Title)}[/]");
-        console.MarkupLine($"  Read:   exercises/{Markup.Escape(next.Exercise)}/README.md, section \"Step {next.Step}\"");
+        Indented(console, $"Read: exercises/{Markup.Escape(next.Exercise)}/README.md, section \"Step {next.Step}\"");
         if (next.FirstFailure is not null)
         {
-            console.Write(new Padder(new Markup("[bold]Failing:[/] " + Markup.Escape(Shorten(CleanFailure(next.FirstFailure), 1000))), new Padding(2, 0, 0, 0)));
+            Indented(console, "[bold]Failing:[/] " + Markup.Escape(Shorten(CleanFailure(next.FirstFailure), 1000)));
         }
 
         if (next.Hint is not null)
         {
-            console.MarkupLine($"  [bold]Hint 1 of {next.HintCount}:[/]");
+            Indented(console, $"[bold]Hint 1 of {next.HintCount}:[/]");
             WriteHint(console, next.Hint, 4);
-
-            console.MarkupLine($"  More hints: [bold]kata hint {next.Number}[/] (one more each time)");
+            Indented(console, $"More hints: [bold]{Markup.Escape(Command)} hint {next.Number}[/] (one more each time)");
         }
 
-        console.MarkupLine($"  Run only this step: dotnet test tests/{Markup.Escape(next.Exercise)} --filter TestCategory=Step{next.Step}");
-        console.MarkupLine($"  Re-run on every save: [bold]kata watch {next.Number}[/]");
+        Indented(console, $"This step only: dotnet test tests/{Markup.Escape(next.Exercise)} --filter TestCategory=Step{next.Step}");
+        Indented(console, $"On every save: [bold]{Markup.Escape(Command)} watch {next.Number}[/]");
     }
+
+    /// <summary>A line indented by two, wrapped (and still indented) when it is wider than the console.</summary>
+    private static void Indented(IAnsiConsole console, string markup) =>
+        console.Write(new Padder(new Markup(markup), new Padding(2, 0, 0, 0)));
 
     /// <summary>The projector view: big numbers, one bar per exercise, the overall bar; or one row per team.</summary>
     public static void RenderDojo(IAnsiConsole console, IReadOnlyList<(string Team, Board Board)> teams)

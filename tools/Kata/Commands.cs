@@ -214,7 +214,7 @@ internal sealed class HintCommand : Command<HintSettings>
 
         console.WriteLine();
         console.MarkupLine(show < hints.Count
-            ? $"Still stuck? [bold]kata hint {exercise.Number} {step}[/] reveals hint {show + 1}."
+            ? $"Still stuck? [bold]{Markup.Escape(BoardRenderer.Command)} hint {exercise.Number} {step}[/] reveals hint {show + 1}."
             : $"That was the last hint for Step {step}. The README's \"Step {step}\" section and the failing test's message say the rest.");
         return 0;
     }

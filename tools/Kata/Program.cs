@@ -2,6 +2,11 @@ using ConcurrencyKata.Companion;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
+// Installed as a local tool, the companion runs from the NuGet package folder; otherwise from tools/Kata/bin.
+BoardRenderer.Command = AppContext.BaseDirectory.Contains("concurrency.kata.tool", StringComparison.OrdinalIgnoreCase)
+    ? "dotnet kata"
+    : "dotnet run --project tools/Kata --";
+
 var app = new CommandApp<ProgressCommand>();
 app.Configure(config =>
 {
