@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Coyote.Runtime;
 
 namespace ConcurrencyKata.TestSupport;
 
@@ -13,15 +14,14 @@ namespace ConcurrencyKata.TestSupport;
 /// synchronisation points (taking a lock, waiting, pulsing, starting or joining a task, and shared memory accesses
 /// when race checking is on). The order of the steps is therefore the order in which they really happened.</para>
 /// <para>Threads are the scenario's own labels ("taker-1", "transfer A→B"), set by <see cref="Start"/>.</para>
+/// <para>No lock: this assembly is rewritten too, so a lock here would be one more point where Coyote switches threads,
+/// and one more line in every schedule. Coyote runs one controlled thread at a time, so the log needs none. Use it
+/// only from inside <see cref="Systematic.Explore"/>.</para>
 /// </remarks>
 public sealed class ScheduleLog
 {
     /// <summary>The label of the controlled thread that is running; flows into the tasks it starts.</summary>
     private static readonly AsyncLocal<string?> s_thread = new();
-
-    /// <summary>Guards <see cref="_steps"/>, <see cref="_running"/> and <see cref="_failures"/>. Coyote runs one
-    /// controlled thread at a time, so it is never contended; it is there for the uncontrolled ones.</summary>
-    private readonly object _sync = new();
 
     private readonly List<ScheduleStep> _steps = [];
 
@@ -44,10 +44,7 @@ public sealed class ScheduleLog
     {
         get
         {
-            lock (_sync)
-            {
-                return [.. _steps];
-            }
+            return [.. _steps];
         }
     }
 
@@ -56,10 +53,7 @@ public sealed class ScheduleLog
     {
         get
         {
-            lock (_sync)
-            {
-                return _failures.Count == 0 ? null : _failures[0];
-            }
+            return _failures.Count == 0 ? null : _failures[0];
         }
     }
 
@@ -68,10 +62,8 @@ public sealed class ScheduleLog
     /// <param name="lockName">The lock or object involved, or empty.</param>
     public void Record(string operation, string lockName = "")
     {
-        lock (_sync)
-        {
-            _steps.Add(new ScheduleStep(CurrentThread, operation, lockName));
-        }
+        string thread = CurrentThread;
+        Quietly(() => _steps.Add(new ScheduleStep(thread, operation, lockName)));
     }
 
     /// <summary>Starts a controlled thread (a task that Coyote schedules) named <paramref name="label"/>. Whatever it
@@ -124,31 +116,29 @@ public sealed class ScheduleLog
     {
         ArgumentNullException.ThrowIfNull(body);
         string thread = CurrentThread;
-        lock (_sync)
+        Quietly(() =>
         {
             _steps.Add(new ScheduleStep(thread, call + " begins", on));
             _running[thread] = call;
-        }
+        });
 
         try
         {
             TResult result = body();
-            lock (_sync)
+            Quietly(() =>
             {
                 _running.Remove(thread);
                 _steps.Add(new ScheduleStep(thread, result is null ? call + " returns" : $"{call} returns {Show(result)}", on));
-            }
-
+            });
             return result;
         }
         catch (Exception ex) when (!IsCoyoteInternal(ex))
         {
-            lock (_sync)
+            Quietly(() =>
             {
                 _running.Remove(thread);
                 _steps.Add(new ScheduleStep(thread, $"{call} throws {ex.GetType().Name}", on));
-            }
-
+            });
             throw;
         }
     }
@@ -180,11 +170,8 @@ public sealed class ScheduleLog
     {
         ScheduleStep[] steps;
         KeyValuePair<string, string>[] running;
-        lock (_sync)
-        {
-            steps = [.. _steps];
-            running = [.. _running];
-        }
+        steps = [.. _steps];
+        running = [.. _running];
 
         int threadWidth = Math.Max("thread".Length, steps.Select(s => s.Thread.Length).DefaultIfEmpty().Max());
         int operationWidth = Math.Max("operation".Length, steps.Select(s => s.Operation.Length).DefaultIfEmpty().Max());
@@ -208,12 +195,9 @@ public sealed class ScheduleLog
     /// <summary>Forgets everything: called before each schedule.</summary>
     internal void Clear()
     {
-        lock (_sync)
-        {
-            _steps.Clear();
-            _running.Clear();
-            _failures.Clear();
-        }
+        _steps.Clear();
+        _running.Clear();
+        _failures.Clear();
     }
 
     /// <summary>Whether <paramref name="exception"/> is Coyote stopping a schedule, not a failure of the scenario.</summary>
@@ -225,16 +209,31 @@ public sealed class ScheduleLog
     {
         if (!IsCoyoteInternal(exception))
         {
-            lock (_sync)
+            Quietly(() =>
             {
                 if (!_failures.Any(f => ReferenceEquals(f.Exception, exception)))
                 {
                     _failures.Add((thread, exception));
                 }
-            }
+            });
         }
 
         return false;
+    }
+
+    /// <summary>Runs the log's own bookkeeping without scheduling points: with race checking on, Coyote would
+    /// otherwise switch threads at the log's field accesses too, which only makes schedules longer.</summary>
+    private static void Quietly(Action bookkeeping)
+    {
+        SchedulingPoint.Suppress();
+        try
+        {
+            bookkeeping();
+        }
+        finally
+        {
+            SchedulingPoint.Resume();
+        }
     }
 
     private static string Show(object value) => value switch

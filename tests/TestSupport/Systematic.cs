@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text;
 using Microsoft.Coyote;
+using Microsoft.Coyote.Logging;
 using Microsoft.Coyote.SystematicTesting;
 
 namespace ConcurrencyKata.TestSupport;
@@ -102,7 +103,7 @@ public static class Systematic
             .WithPartiallyControlledConcurrencyAllowed(false)
             .WithTelemetryEnabled(false)
             .WithConsoleLoggingEnabled(false)
-            .WithTestingTimeout((int)Math.Ceiling(Deadlines.WholeTest.TotalSeconds * 0.75));
+            .WithVerbosityEnabled(VerbosityLevel.None);
 
         if (notRewritten.Length > 0)
         {
@@ -121,7 +122,26 @@ public static class Systematic
             schedule = iteration + 1;
             log.Clear();
         });
-        engine.Run();
+        // Coyote prints a line per iteration on the console whatever its verbosity: keep it out of the test's output.
+        // A time budget below the test's deadline: an engine still running on an abandoned test thread would slow every
+        // later test. Correct code may run out of it on a very slow machine (the test then passes, and says so); the
+        // iteration counts are chosen so that wrong code fails within the first few dozen schedules.
+        TimeSpan budget = Deadlines.WholeTest * 0.7;
+        bool outOfTime = false;
+        TextWriter console = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        using (var stopper = new Timer(_ => { outOfTime = true; engine.Stop(); }, null, budget, Timeout.InfiniteTimeSpan))
+        {
+            try
+            {
+                engine.Run();
+            }
+            finally
+            {
+                Console.SetOut(console);
+            }
+        }
+
         clock.Stop();
 
         TestReport report = engine.TestReport;
@@ -130,6 +150,13 @@ public static class Systematic
             $"(seed {Seed}), {report.NumOfFoundBugs} bugs.");
         if (report.NumOfFoundBugs == 0)
         {
+            if (outOfTime)
+            {
+                TestContext.Out.WriteLine(
+                    $"Systematic: the time budget ({Deadlines.Describe(budget)}) ran out before all {count} schedules were explored: " +
+                    "this machine is slow or busy. No explored schedule failed.");
+            }
+
             return;
         }
 
@@ -140,7 +167,7 @@ public static class Systematic
             ExceptionDispatchInfo.Capture(notYet).Throw();
         }
 
-        string bug = report.BugReports.FirstOrDefault() ?? "(no report)";
+        string bug = (report.BugReports.FirstOrDefault() ?? "(no report)").Split('\n')[0].Trim();
         var message = new StringBuilder();
         message.AppendLine(CultureInfo.InvariantCulture, $"Systematic testing broke \"{name}\" in schedule {schedule} of {count} (seed {Seed}).");
         if (failure is ({ } thread, ScheduleRuleBrokenException broken))
