@@ -30,6 +30,9 @@ public sealed class ScheduleLog
 
     private readonly List<(string Thread, Exception Exception)> _failures = [];
 
+    /// <summary>What each thread holds or waits for right now, as the scenario's hooks describe it.</summary>
+    private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
+
     /// <summary>One line of the step table.</summary>
     /// <param name="Thread">The scenario's label of the thread.</param>
     /// <param name="Operation">What it did, e.g. "Put(1) begins", "waits for", "takes", "Take() returns 1".</param>
@@ -64,6 +67,25 @@ public sealed class ScheduleLog
     {
         string thread = CurrentThread;
         Quietly(() => _steps.Add(new ScheduleStep(thread, operation, lockName)));
+    }
+
+    /// <summary>Sets what the current thread holds or waits for (e.g. "holds A, waits for B"); shown for every thread
+    /// still running when a schedule ends, which is how a deadlock reads. Empty forgets it.</summary>
+    /// <param name="state">The thread's state, in the learner's terms.</param>
+    public void SetState(string state)
+    {
+        string thread = CurrentThread;
+        Quietly(() =>
+        {
+            if (string.IsNullOrEmpty(state))
+            {
+                _states.Remove(thread);
+            }
+            else
+            {
+                _states[thread] = state;
+            }
+        });
     }
 
     /// <summary>Starts a controlled thread (a task that Coyote schedules) named <paramref name="label"/>. Whatever it
@@ -151,7 +173,7 @@ public sealed class ScheduleLog
     {
         if (!condition)
         {
-            Record("check fails: " + rule);
+            Record("check fails: the broken rule is above the table");
             var broken = new ScheduleRuleBrokenException(rule);
             Remember(CurrentThread, broken);
             throw broken;
@@ -186,7 +208,8 @@ public sealed class ScheduleLog
 
         foreach ((string thread, string call) in running.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
-            table.AppendLine(CultureInfo.InvariantCulture, $"  end of schedule: {thread} is still inside {call}, which never returned");
+            string state = _states.TryGetValue(thread, out string? what) ? $" ({what})" : "";
+            table.AppendLine(CultureInfo.InvariantCulture, $"  end of schedule: {thread} is still inside {call}, which never returned{state}");
         }
 
         return table.ToString();
@@ -198,6 +221,7 @@ public sealed class ScheduleLog
         _steps.Clear();
         _running.Clear();
         _failures.Clear();
+        _states.Clear();
     }
 
     /// <summary>Whether <paramref name="exception"/> is Coyote stopping a schedule, not a failure of the scenario.</summary>
