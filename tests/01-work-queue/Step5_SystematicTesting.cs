@@ -18,6 +18,10 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
 
     private static readonly Type[] Learner = [typeof(WorkQueue<int>)];
 
+    /// <summary>Loads Coyote's engine before the first test, so that no test's time includes it.</summary>
+    [OneTimeSetUp]
+    public void LoadTheEngine() => Systematic.WarmUp();
+
     [Test]
     public void Two_waiting_takers_each_get_one_of_two_items_in_every_schedule()
     {
@@ -26,6 +30,8 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
             iterations: 300,
             ifStuck: "Lost wake-up: a Take went to sleep and no Put woke it. Does Put call Monitor.PulseAll on the same object " +
                 "that Take waits on, while holding the lock?",
+            ifThrows: "A woken taker went on without checking again that an item is there (another taker took it first). " +
+                "The wait belongs in a while loop that re-checks the condition, not an `if`.",
             learnerTypes: Learner,
             scenario: async log =>
             {
@@ -58,6 +64,8 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
             ifStuck: "Lost wake-up: putters wait for room and takers wait for items on the same monitor. Monitor.Pulse wakes " +
                 "just one waiter, possibly of the wrong kind, which goes back to sleep: use Monitor.PulseAll after every Put and " +
                 "every Take, and make the \"is there room?\" check Count < Capacity.",
+            ifThrows: "A woken thread went on without checking its condition again. The wait belongs in a while loop that " +
+                "re-checks the condition, not an `if`.",
             learnerTypes: Learner,
             scenario: async log =>
             {

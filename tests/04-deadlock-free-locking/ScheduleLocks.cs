@@ -13,12 +13,17 @@ internal sealed class ScheduleLocks(ScheduleLog log) : IKataLockObserver
 {
     private readonly Dictionary<string, List<string>> _held = new(StringComparer.Ordinal);
 
+    /// <summary>The threads that reached for a lock and have neither taken it nor given up yet.</summary>
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+
     /// <summary>Starts recording the locks of the threads that the scenario starts from now on.</summary>
     public static IDisposable Record(ScheduleLog log) => KataLock.Observe(new ScheduleLocks(log));
 
     /// <inheritdoc />
     public void Acquiring(KataLock kataLock, TimeSpan timeout)
     {
+        EndIfUnwinding();
+        _waiting.Add(ScheduleLog.CurrentThread);
         log.Record(timeout == Timeout.InfiniteTimeSpan ? "reaches for" : "tries (with a timeout)", kataLock.Name);
         log.SetState(Describe(Held(), "waits for " + kataLock.Name));
     }
@@ -26,6 +31,7 @@ internal sealed class ScheduleLocks(ScheduleLog log) : IKataLockObserver
     /// <inheritdoc />
     public void Acquired(KataLock kataLock)
     {
+        _waiting.Remove(ScheduleLog.CurrentThread);
         List<string> held = Held();
         held.Add(kataLock.Name);
         log.Record("takes", kataLock.Name);
@@ -35,6 +41,7 @@ internal sealed class ScheduleLocks(ScheduleLog log) : IKataLockObserver
     /// <inheritdoc />
     public void GaveUp(KataLock kataLock)
     {
+        _waiting.Remove(ScheduleLog.CurrentThread);
         log.Record("gives up on", kataLock.Name);
         log.SetState(Describe(Held(), null));
     }
@@ -42,10 +49,21 @@ internal sealed class ScheduleLocks(ScheduleLog log) : IKataLockObserver
     /// <inheritdoc />
     public void Releasing(KataLock kataLock)
     {
+        EndIfUnwinding();
         List<string> held = Held();
         held.Remove(kataLock.Name);
         log.Record("releases", kataLock.Name);
         log.SetState(Describe(held, null));
+    }
+
+    /// <summary>A thread blocked on a lock does nothing else until it gets it, except when Coyote has ended the
+    /// schedule (a deadlock) and unwinds it through its finally blocks: from then on, nothing is real.</summary>
+    private void EndIfUnwinding()
+    {
+        if (_waiting.Contains(ScheduleLog.CurrentThread))
+        {
+            log.Freeze();
+        }
     }
 
     private List<string> Held()

@@ -30,6 +30,9 @@ public sealed class ScheduleLog
 
     private readonly List<(string Thread, Exception Exception)> _failures = [];
 
+    /// <summary>Set by <see cref="Freeze"/>: the schedule has ended, what follows is Coyote unwinding it.</summary>
+    private bool _frozen;
+
     /// <summary>What each thread holds or waits for right now, as the scenario's hooks describe it.</summary>
     private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
 
@@ -68,6 +71,11 @@ public sealed class ScheduleLog
         string thread = CurrentThread;
         Quietly(() => _steps.Add(new ScheduleStep(thread, operation, lockName)));
     }
+
+    /// <summary>Stops recording: the schedule is over. When Coyote finds a deadlock it ends the blocked threads by
+    /// unwinding them, which runs their <c>finally</c> blocks (releasing locks they never really released). A hook that
+    /// sees a blocked thread do anything calls this, so that the table ends where the schedule did.</summary>
+    public void Freeze() => _frozen = true;
 
     /// <summary>Sets what the current thread holds or waits for (e.g. "holds A, waits for B"); shown for every thread
     /// still running when a schedule ends, which is how a deadlock reads. Empty forgets it.</summary>
@@ -222,6 +230,7 @@ public sealed class ScheduleLog
         _running.Clear();
         _failures.Clear();
         _states.Clear();
+        _frozen = false;
     }
 
     /// <summary>Whether <paramref name="exception"/> is Coyote stopping a schedule, not a failure of the scenario.</summary>
@@ -229,7 +238,9 @@ public sealed class ScheduleLog
         exception.GetType().FullName?.StartsWith("Microsoft.Coyote", StringComparison.Ordinal) == true
         || exception is ThreadInterruptedException;
 
-    private bool Remember(string thread, Exception exception)
+    /// <summary>Records <paramref name="exception"/> as thrown by <paramref name="thread"/>, unless it is Coyote's own.</summary>
+    /// <returns>Always <see langword="false"/>, for use in an exception filter that records without catching.</returns>
+    internal bool Remember(string thread, Exception exception)
     {
         if (!IsCoyoteInternal(exception))
         {
@@ -247,8 +258,13 @@ public sealed class ScheduleLog
 
     /// <summary>Runs the log's own bookkeeping without scheduling points: with race checking on, Coyote would
     /// otherwise switch threads at the log's field accesses too, which only makes schedules longer.</summary>
-    private static void Quietly(Action bookkeeping)
+    private void Quietly(Action bookkeeping)
     {
+        if (_frozen)
+        {
+            return;
+        }
+
         SchedulingPoint.Suppress();
         try
         {

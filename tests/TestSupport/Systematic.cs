@@ -61,6 +61,26 @@ public static class Systematic
             .Any(a => a.AttributeType.FullName == "Microsoft.Coyote.Rewriting.RewritingSignatureAttribute");
     }
 
+    /// <summary>Runs Coyote's engine once on an empty scenario, so that the first systematic test of a run does not pay
+    /// for loading and compiling the engine: on the stubs, every test must fail within milliseconds. Call it from the
+    /// fixture's <c>[OneTimeSetUp]</c>.</summary>
+    public static void WarmUp()
+    {
+        using var engine = TestingEngine.Create(
+            Configuration.Create().WithTestingIterations(1).WithTelemetryEnabled(false).WithVerbosityEnabled(VerbosityLevel.None),
+            async () => await Task.Yield());
+        TextWriter console = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        try
+        {
+            engine.Run();
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+    }
+
     /// <summary>
     /// Explores up to <paramref name="iterations"/> schedules of <paramref name="scenario"/> and fails the test with
     /// the first schedule that breaks it, printed as a step table, with the seed that replays it.
@@ -74,6 +94,8 @@ public static class Systematic
     /// with <see cref="ScheduleLog.AllFinish"/>, checks its invariants with <see cref="ScheduleLog.Require"/>.</param>
     /// <param name="learnerTypes">A type from each learner assembly the scenario calls, to check that it was
     /// rewritten.</param>
+    /// <param name="ifThrows">What an exception thrown by the learner's code most likely means in this scenario, if
+    /// there is a likely cause; printed under the exception.</param>
     /// <param name="raceChecking">Also let Coyote switch threads at every read and write of a field, which finds
     /// lost updates in code that touches shared state without a lock. More schedules are needed, each is longer.</param>
     public static void Explore(
@@ -82,6 +104,7 @@ public static class Systematic
         string ifStuck,
         Func<ScheduleLog, Task> scenario,
         Type[] learnerTypes,
+        string? ifThrows = null,
         bool raceChecking = false)
     {
         ArgumentNullException.ThrowIfNull(scenario);
@@ -115,7 +138,17 @@ public static class Systematic
         }
 
         var clock = Stopwatch.StartNew();
-        using var engine = TestingEngine.Create(configuration, () => scenario(log));
+        using var engine = TestingEngine.Create(configuration, async () =>
+        {
+            try
+            {
+                await scenario(log);
+            }
+            catch (Exception ex) when (log.Remember(ScheduleLog.CurrentThread, ex))
+            {
+                throw; // never reached: Remember returns false, the filter only records
+            }
+        });
         uint schedule = 0;
         engine.RegisterStartIterationCallBack(iteration =>
         {
@@ -178,6 +211,10 @@ public static class Systematic
         {
             message.AppendLine(CultureInfo.InvariantCulture, $"{thrower} threw {exception.GetType().Name}: {exception.Message}");
             message.AppendLine(CultureInfo.InvariantCulture, $"  at {FirstLearnerFrame(exception)}");
+            if (ifThrows is not null && exception is not DebugAssertFailedException)
+            {
+                message.AppendLine(CultureInfo.InvariantCulture, $"Likely cause: {ifThrows}");
+            }
         }
         else if (bug.Contains("Deadlock", StringComparison.OrdinalIgnoreCase))
         {
