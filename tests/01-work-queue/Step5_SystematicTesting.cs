@@ -11,6 +11,7 @@ namespace ConcurrencyKata.Tests.WorkQueue;
 /// not raw threads) and only untimed calls: Coyote explores finite timeouts as if they were infinite.
 /// </remarks>
 [Step(5)]
+[Category(Systematic.Category)]
 [TestFixture]
 public sealed class Step5_SystematicTesting : ConcurrencyTest
 {

@@ -20,41 +20,41 @@ internal sealed class ScheduleLocks(ScheduleLog log) : IKataLockObserver
     public static IDisposable Record(ScheduleLog log) => KataLock.Observe(new ScheduleLocks(log));
 
     /// <inheritdoc />
-    public void Acquiring(KataLock kataLock, TimeSpan timeout)
+    public void Acquiring(KataLock kataLock, TimeSpan timeout) => Systematic.Quietly(() =>
     {
         EndIfUnwinding();
         _waiting.Add(ScheduleLog.CurrentThread);
         log.Record(timeout == Timeout.InfiniteTimeSpan ? "reaches for" : "tries (with a timeout)", kataLock.Name);
         log.SetState(Describe(Held(), "waits for " + kataLock.Name));
-    }
+    });
 
     /// <inheritdoc />
-    public void Acquired(KataLock kataLock)
+    public void Acquired(KataLock kataLock) => Systematic.Quietly(() =>
     {
         _waiting.Remove(ScheduleLog.CurrentThread);
         List<string> held = Held();
         held.Add(kataLock.Name);
         log.Record("takes", kataLock.Name);
         log.SetState(Describe(held, null));
-    }
+    });
 
     /// <inheritdoc />
-    public void GaveUp(KataLock kataLock)
+    public void GaveUp(KataLock kataLock) => Systematic.Quietly(() =>
     {
         _waiting.Remove(ScheduleLog.CurrentThread);
         log.Record("gives up on", kataLock.Name);
         log.SetState(Describe(Held(), null));
-    }
+    });
 
     /// <inheritdoc />
-    public void Releasing(KataLock kataLock)
+    public void Releasing(KataLock kataLock) => Systematic.Quietly(() =>
     {
         EndIfUnwinding();
         List<string> held = Held();
         held.Remove(kataLock.Name);
         log.Record("releases", kataLock.Name);
         log.SetState(Describe(held, null));
-    }
+    });
 
     /// <summary>A thread blocked on a lock does nothing else until it gets it, except when Coyote has ended the
     /// schedule (a deadlock) and unwinds it through its finally blocks: from then on, nothing is real.</summary>

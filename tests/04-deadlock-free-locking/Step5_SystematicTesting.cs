@@ -13,12 +13,19 @@ namespace ConcurrencyKata.Tests.Locking;
 /// controls tasks, not raw threads, so <see cref="DiningTable.Dine"/> is not used) and untimed locks only.
 /// </remarks>
 [Step(5)]
+[Category(Systematic.Category)]
 [TestFixture]
 public sealed class Step5_SystematicTesting : ConcurrencyTest
 {
     private const string GlobalOrder =
         "acquire locks in one global order (e.g. by account Id), whatever the order of the arguments: then two threads that " +
         "need the same locks reach for the same lock first, and neither can hold one lock while waiting for the other's.";
+
+    /// <summary>What a <see cref="LockOrderViolationException"/> means in a scenario where every thread takes its locks
+    /// in rank order.</summary>
+    private const string HierarchyShared =
+        "If that is a LockOrderViolationException although each thread takes its locks in rank order, the hierarchy mixes " +
+        "threads up: the hierarchy is per thread (keep the held locks in a [ThreadStatic] list).";
 
     private static readonly Type[] Learner = [typeof(Bank)];
 
@@ -32,7 +39,8 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
         Systematic.Explore(
             "transfer A→B and transfer B→A at the same time",
             iterations: 200,
-            ifStuck: "Each transfer holds the lock the other one waits for. " + GlobalOrder,
+            ifStuck: "Each transfer holds the lock the other one waits for: " + GlobalOrder,
+            ifThrows: HierarchyShared,
             learnerTypes: Learner,
             scenario: async log =>
             {
@@ -46,7 +54,7 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
 
                 log.Require(
                     a.Balance == 120 && b.Balance == 80,
-                    $"A→B 10 and B→A 30 leave A with 120 and B with 80, but A has {a.Balance} and B {b.Balance}. Keep the roles " +
+                    $"A→B 10 and B→A 30 leave A with 120 and B with 80, but A has {a.Balance} and B {b.Balance}: keep the roles " +
                     "(from, to) apart from the order of the locks (first, second), and change balances only while holding both locks.");
                 log.Require(!a.Lock.IsHeld && !b.Lock.IsHeld, "After both transfers, no account lock is held: release every lock in a finally.");
             });
@@ -59,6 +67,7 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
             "TotalBalance() while transfer C→A and transfer B→C run; the accounts were opened as C, B, A",
             iterations: 200,
             ifStuck: "TotalBalance must take the account locks in the same global order as Transfer: " + GlobalOrder,
+            ifThrows: HierarchyShared,
             learnerTypes: Learner,
             scenario: async log =>
             {
@@ -85,7 +94,10 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
         Systematic.Explore(
             "two transfers of 60 drain A (100) while an auditor adds up; Coyote may switch threads at every field access",
             iterations: 200,
-            ifStuck: GlobalOrder,
+            ifStuck: "A failed transfer must leave no lock held (release every lock in a finally, also when " +
+                "InsufficientFundsException is thrown), and " + GlobalOrder,
+            ifThrows: "If that is a failed Debug.Assert or a negative balance, a balance went negative: the balance was checked " +
+                "before the locks were taken (check-then-act), or changed without holding both accounts' locks.",
             learnerTypes: Learner,
             raceChecking: true,
             scenario: async log =>
@@ -117,7 +129,7 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
                     refused == 1 && a.Balance == 40 && b.Balance + c.Balance == 60,
                     $"A had 100 and two transfers of 60 ran: exactly one must succeed and one must be refused with " +
                     $"InsufficientFundsException, but {refused} were refused and the balances are A {a.Balance}, B {b.Balance}, " +
-                    $"C {c.Balance} — the balance went negative or an update was lost. Check the balance and move the money " +
+                    $"C {c.Balance}: a balance went negative or an update was lost. Check the balance and move the money " +
                     "without holding both locks, and another transfer can slip in between: do it all while holding both.");
                 log.Require(
                     total == 100,
@@ -152,7 +164,7 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
                     int right = (p + 1) % Seats;
                     log.Require(
                         !eating[left] && !eating[right],
-                        $"Philosopher {p} and a neighbour ate at the same time, so they shared a fork. A philosopher eats only " +
+                        $"Two neighbours ate at the same time (philosopher {p} and one next to it), so they shared a fork. A philosopher eats only " +
                         "while holding both of its forks: fork i and fork (i + 1) % Seats.");
                     eating[p] = false;
                 }));

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Coyote.Runtime;
 
 namespace ConcurrencyKata.TestSupport;
 
@@ -260,19 +259,9 @@ public sealed class ScheduleLog
     /// otherwise switch threads at the log's field accesses too, which only makes schedules longer.</summary>
     private void Quietly(Action bookkeeping)
     {
-        if (_frozen)
+        if (!_frozen)
         {
-            return;
-        }
-
-        SchedulingPoint.Suppress();
-        try
-        {
-            bookkeeping();
-        }
-        finally
-        {
-            SchedulingPoint.Resume();
+            Systematic.Quietly(bookkeeping);
         }
     }
 

@@ -14,6 +14,11 @@ namespace ConcurrencyKata;
 /// </remarks>
 public sealed class Account
 {
+    /// <summary>The balance. An explicit field rather than an auto-property: Step 5's systematic tests let Coyote switch
+    /// threads at every read and write of a field, and Coyote skips the hidden fields behind auto-properties. Not guarded
+    /// by anything here: <see cref="Balance"/>'s callers hold <see cref="Lock"/>.</summary>
+    private long _balance;
+
     /// <summary>Opens an account with <paramref name="openingBalance"/> in it. Its lock is named after its Id.</summary>
     /// <param name="id">The account's unique, stable key, for example "A" or "alice".</param>
     /// <param name="openingBalance">The money in the account at the start; not negative.</param>
@@ -36,7 +41,11 @@ public sealed class Account
 
     /// <summary>The money in the account. Read and write it only while holding <see cref="Lock"/>; a bank never lets
     /// it go negative.</summary>
-    public long Balance { get; set; }
+    public long Balance
+    {
+        get => _balance;
+        set => _balance = value;
+    }
 
     /// <summary>The account's <see cref="Id"/>.</summary>
     public override string ToString() => Id;
