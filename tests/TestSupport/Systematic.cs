@@ -127,6 +127,7 @@ public static class Systematic
             .WithTestingIterations(count)
             .WithRandomGeneratorSeed(Seed)
             .WithMemoryAccessRaceCheckingEnabled(raceChecking)
+            .WithVolatileOperationRaceCheckingEnabled(raceChecking)
             .WithPartiallyControlledConcurrencyAllowed(false)
             .WithTelemetryEnabled(false)
             .WithConsoleLoggingEnabled(false)

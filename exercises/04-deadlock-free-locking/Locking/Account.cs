@@ -14,9 +14,10 @@ namespace ConcurrencyKata;
 /// </remarks>
 public sealed class Account
 {
-    /// <summary>The balance. An explicit field rather than an auto-property: Step 5's systematic tests let Coyote switch
-    /// threads at every read and write of a field, and Coyote skips the hidden fields behind auto-properties. Not guarded
-    /// by anything here: <see cref="Balance"/>'s callers hold <see cref="Lock"/>.</summary>
+    /// <summary>The balance. Read and written through <see cref="Volatile"/> for Step 5's systematic tests only: there,
+    /// Coyote may switch threads at every volatile access, which lets it find a balance read or changed without the
+    /// lock (it does not instrument plain field accesses inside property accessors). Volatile makes nothing thread-safe:
+    /// <see cref="Balance"/>'s callers still hold <see cref="Lock"/>.</summary>
     private long _balance;
 
     /// <summary>Opens an account with <paramref name="openingBalance"/> in it. Its lock is named after its Id.</summary>
@@ -43,8 +44,8 @@ public sealed class Account
     /// it go negative.</summary>
     public long Balance
     {
-        get => _balance;
-        set => _balance = value;
+        get => Volatile.Read(ref _balance);
+        set => Volatile.Write(ref _balance, value);
     }
 
     /// <summary>The account's <see cref="Id"/>.</summary>
