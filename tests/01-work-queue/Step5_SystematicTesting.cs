@@ -63,7 +63,7 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
             "a queue of capacity 1; two putters put two items each; two takers take two each",
             iterations: 300,
             ifStuck: "Lost wake-up: putters wait for room and takers wait for items on the same monitor. Monitor.Pulse wakes " +
-                "just one waiter, possibly of the wrong kind, which goes back to sleep: use Monitor.PulseAll after every Put and " +
+                "just one waiter, possibly of the wrong kind, which goes back to sleep. Use Monitor.PulseAll after every Put and " +
                 "every Take, and make the \"is there room?\" check Count < Capacity.",
             ifThrows: "A woken thread went on without checking its condition again. The wait belongs in a while loop that " +
                 "re-checks the condition, not an `if`.",
