@@ -47,7 +47,7 @@ public sealed class DeadlineCommand : DelegatingTestCommand
         };
 
         thread.Start();
-        TimeSpan limit = Deadlines.WholeTest;
+        TimeSpan limit = IsSystematic(Test) ? Deadlines.SystematicTest : Deadlines.WholeTest;
         if (!thread.Join(limit))
         {
             // The test's own thread is stuck inside learner code. It cannot be stopped, only abandoned: it is a
@@ -69,5 +69,19 @@ public sealed class DeadlineCommand : DelegatingTestCommand
         }
 
         return result ?? context.CurrentResult;
+    }
+
+    /// <summary>Whether the test or its fixture is in category "Systematic" (<see cref="Systematic"/>).</summary>
+    private static bool IsSystematic(ITest test)
+    {
+        for (ITest? t = test; t is not null; t = t.Parent)
+        {
+            if (t.Properties[NUnit.Framework.Internal.PropertyNames.Category].Contains(Systematic.Category))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -14,6 +14,12 @@ namespace ConcurrencyKata;
 /// </remarks>
 public sealed class Account
 {
+    /// <summary>The balance. Read and written through <see cref="Volatile"/> for Step 5's systematic tests only: there,
+    /// Coyote may switch threads at every volatile access, which lets it find a balance read or changed without the
+    /// lock (it does not instrument plain field accesses inside property accessors). Volatile makes nothing thread-safe:
+    /// <see cref="Balance"/>'s callers still hold <see cref="Lock"/>.</summary>
+    private long _balance;
+
     /// <summary>Opens an account with <paramref name="openingBalance"/> in it. Its lock is named after its Id.</summary>
     /// <param name="id">The account's unique, stable key, for example "A" or "alice".</param>
     /// <param name="openingBalance">The money in the account at the start; not negative.</param>
@@ -36,7 +42,11 @@ public sealed class Account
 
     /// <summary>The money in the account. Read and write it only while holding <see cref="Lock"/>; a bank never lets
     /// it go negative.</summary>
-    public long Balance { get; set; }
+    public long Balance
+    {
+        get => Volatile.Read(ref _balance);
+        set => Volatile.Write(ref _balance, value);
+    }
 
     /// <summary>The account's <see cref="Id"/>.</summary>
     public override string ToString() => Id;
