@@ -51,7 +51,10 @@ public sealed class Step5_SystematicTesting : ConcurrencyTest
                 log.Require(
                     new[] { first, second }.Order().SequenceEqual([1, 2]),
                     $"Two takers and two items: each taker gets exactly one item, none twice (they got {first} and {second}). " +
-                    "A woken taker must check again that an item is there before it takes one: the wait belongs in a while loop, not an `if`.");
+                    (first == second && first != 0
+                        ? "Both got the same item: the two takers read the same head item before either removed it. Reading the head " +
+                          "and removing it must happen in one hold of the lock, not in two lock blocks one after the other."
+                        : "A woken taker must check again that an item is there before it takes one: the wait belongs in a while loop, not an `if`."));
                 log.Require(log.Call("Count", Queue, () => queue.Count) == 0, "Both items were taken: Count must be 0.");
             });
     }
