@@ -108,7 +108,9 @@ internal sealed class WatchCommand : Command<WatchSettings>
         RunOutcome outcome;
         try
         {
-            (board, outcome) = Companion.RunBoard(repo, settings, KataMode.Learner, exercise.Id, fast: settings.Strategy, cancel: cancel);
+            // The first run is a plain dotnet test, which restores: packages may have changed since the last restore
+            // (a git pull). Every later run skips the restore, which is where the fast loop gets its speed.
+            (board, outcome) = Companion.RunBoard(repo, settings, KataMode.Learner, exercise.Id, fast: firstRun ? null : settings.Strategy, cancel: cancel);
         }
         catch (OperationCanceledException)
         {
