@@ -33,9 +33,7 @@ public class CpuBoundBenchmarks
     [GlobalSetup]
     public void StartPool()
     {
-        _warmPool = new PrimePool(Environment.ProcessorCount);
-        // One request per worker at once, so that every worker has started and JIT-compiled its loop.
-        _warmPool.MapAsync(Enumerable.Repeat(7L, Environment.ProcessorCount * 4).ToArray()).GetAwaiter().GetResult();
+        _warmPool = WarmPool.Start(Environment.ProcessorCount);
     }
 
     [GlobalCleanup]

@@ -18,8 +18,7 @@ public class PrimePoolOverheadBenchmarks
     public void StartPool()
     {
         _n = 7;
-        _pool = new PrimePool(1);
-        _pool.IsPrimeAsync(7).GetAwaiter().GetResult();
+        _pool = WarmPool.Start(1);
     }
 
     [GlobalCleanup]
@@ -69,8 +68,7 @@ public class PrimePoolChunkSizeBenchmarks
     [GlobalSetup]
     public void StartPool()
     {
-        _pool = new PrimePool(Environment.ProcessorCount);
-        _pool.MapAsync(Enumerable.Repeat(7L, Environment.ProcessorCount * 4).ToArray()).GetAwaiter().GetResult();
+        _pool = WarmPool.Start(Environment.ProcessorCount);
     }
 
     [GlobalCleanup]

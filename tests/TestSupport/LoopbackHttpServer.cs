@@ -156,22 +156,11 @@ public sealed class LoopbackHttpServer : IDisposable
 
     /// <summary>Waits until <paramref name="count"/> requests are waiting at gate <paramref name="name"/>, or fails
     /// with <paramref name="diagnosisIfNever"/>.</summary>
-    public void ShouldHold(string name, int count, string diagnosisIfNever, TimeSpan? deadline = null)
-    {
-        TimeSpan limit = deadline ?? Deadlines.Hang;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (HeldAt(name) < count)
-        {
-            if (clock.Elapsed > limit)
-            {
-                Assert.Fail(
-                    $"Still waiting after {Deadlines.Describe(limit)} for {count} requests at gate '{name}', {HeldAt(name)} there: " +
-                    $"{diagnosisIfNever} ({InFlightReport()})");
-            }
-
-            Thread.Sleep(2);
-        }
-    }
+    public void ShouldHold(string name, int count, string diagnosisIfNever, TimeSpan? deadline = null) =>
+        Poll.Until(
+            () => HeldAt(name) >= count,
+            () => $"{count} requests at gate '{name}', {HeldAt(name)} there: {diagnosisIfNever} ({InFlightReport()})",
+            deadline);
 
     /// <summary>Lets the requests held at gate <paramref name="name"/> (and any that arrive later) through.</summary>
     public void Open(string name) => GateOf(name).TrySetResult();
@@ -201,20 +190,8 @@ public sealed class LoopbackHttpServer : IDisposable
 
     /// <summary>Waits until at least <paramref name="count"/> requests are in flight, or fails with
     /// <paramref name="diagnosisIfNever"/>.</summary>
-    public void ShouldReachInFlight(int count, string diagnosisIfNever, TimeSpan? deadline = null)
-    {
-        TimeSpan limit = deadline ?? Deadlines.Hang;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (InFlight < count)
-        {
-            if (clock.Elapsed > limit)
-            {
-                Assert.Fail($"Still waiting after {Deadlines.Describe(limit)} for {count} requests in flight: {diagnosisIfNever} ({InFlightReport()})");
-            }
-
-            Thread.Sleep(2);
-        }
-    }
+    public void ShouldReachInFlight(int count, string diagnosisIfNever, TimeSpan? deadline = null) =>
+        Poll.Until(() => InFlight >= count, () => $"{count} requests in flight: {diagnosisIfNever} ({InFlightReport()})", deadline);
 
     /// <summary>"3 requests in flight, at most 3 at once, 5 arrived", for failure messages.</summary>
     public string InFlightReport()

@@ -16,16 +16,22 @@ public static class Poll
     /// <param name="condition">What to wait for. Called on the test's thread, repeatedly.</param>
     /// <param name="diagnosisIfNever">The likely cause if the condition never holds.</param>
     /// <param name="deadline">Default <see cref="Deadlines.Hang"/>.</param>
-    public static void Until(Func<bool> condition, string diagnosisIfNever, TimeSpan? deadline = null)
+    public static void Until(Func<bool> condition, string diagnosisIfNever, TimeSpan? deadline = null) =>
+        Until(condition, () => diagnosisIfNever, deadline);
+
+    /// <summary>Like <see cref="Until(Func{bool}, string, TimeSpan?)"/>, with a diagnosis written only if it fails,
+    /// so that it can report the state at the deadline (counts, what is still running).</summary>
+    public static void Until(Func<bool> condition, Func<string> diagnosisIfNever, TimeSpan? deadline = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(diagnosisIfNever);
         TimeSpan limit = deadline ?? Deadlines.Hang;
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
             if (clock.Elapsed > limit)
             {
-                Assert.Fail($"Still waiting after {Deadlines.Describe(limit)}: {diagnosisIfNever}");
+                Assert.Fail($"Still waiting after {Deadlines.Describe(limit)}: {diagnosisIfNever()}");
             }
 
             Thread.Sleep(2);
