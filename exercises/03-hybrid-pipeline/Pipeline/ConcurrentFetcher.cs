@@ -12,7 +12,9 @@ namespace ConcurrencyKata;
 /// <para>A fetch that fails does not throw: it becomes a <see cref="FetchResult"/> with an error, so one bad URL
 /// never loses the others. Only cancellation by the caller's token throws (<see cref="OperationCanceledException"/>).</para>
 /// </remarks>
+#pragma warning disable CA1001 // Its SemaphoreSlim never creates a wait handle (no AvailableWaitHandle): nothing to dispose.
 public sealed class ConcurrentFetcher
+#pragma warning restore CA1001
 {
     // TODO (Step 1): the client, the options, and the permits: a SemaphoreSlim(MaxConcurrentFetches,
     // MaxConcurrentFetches). Document what the permits guard (the number of requests in flight).
