@@ -1,7 +1,8 @@
 namespace ConcurrencyKata.Tests.Repo;
 
 /// <summary>The known-wrong catalog is teaching material: every entry says what its bug is, what the tests say
-/// about it and what to learn, and its exercise's README lists it. (CI's catalog/run proves each is rejected.)</summary>
+/// about it and what to learn, and its exercise's README lists it. (CI's catalog/run proves each is rejected.)
+/// Its step-by-step stages are laid over the stubs, so they may only replace stub files.</summary>
 [TestFixture]
 public sealed class CatalogTests
 {
@@ -29,6 +30,36 @@ public sealed class CatalogTests
                 }
 
                 readme.ShouldContain(name, Case.Sensitive, $"exercises/{exercise}/README.md must list catalog entry {name}.");
+            }
+        }
+    }
+
+    [Test]
+    public void Every_exercise_has_step_by_step_stages_that_only_replace_stub_files()
+    {
+        string catalog = RepoFiles.PathOf("catalog");
+        foreach (string exercise in Directory.GetDirectories(catalog).Select(Path.GetFileName).OfType<string>().Order())
+        {
+            string steps = Path.Combine(catalog, exercise, "steps");
+            Directory.Exists(steps).ShouldBeTrue($"catalog/{exercise}/steps/ needs the learner's code after each step (see catalog/README.md).");
+            string[] stages = Directory.GetDirectories(steps).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+            stages.ShouldBe(Enumerable.Range(1, stages.Length).Select(n => $"after-step-{n}").ToArray(),
+                $"catalog/{exercise}/steps/ holds after-step-1, after-step-2, ... with no gap and nothing else.");
+            stages.ShouldNotBeEmpty($"catalog/{exercise}/steps/ needs at least after-step-1.");
+
+            foreach (string stage in stages)
+            {
+                string stageRoot = Path.Combine(steps, stage);
+                string[] files = Directory.GetFiles(stageRoot, "*", SearchOption.AllDirectories);
+                files.ShouldNotBeEmpty($"catalog/{exercise}/steps/{stage} is empty.");
+                foreach (string file in files)
+                {
+                    string relative = Path.GetRelativePath(stageRoot, file);
+                    string stub = RepoFiles.PathOf($"exercises/{exercise}/{relative.Replace(Path.DirectorySeparatorChar, '/')}");
+                    File.Exists(stub).ShouldBeTrue(
+                        $"catalog/{exercise}/steps/{stage}/{relative} replaces no stub file: a stage is laid over exercises/{exercise}/ and may only replace its files.");
+                    File.ReadAllText(file).ShouldNotBe(File.ReadAllText(stub), $"catalog/{exercise}/steps/{stage}/{relative} is the stub itself.");
+                }
             }
         }
     }
