@@ -2,7 +2,8 @@ namespace ConcurrencyKata.Tests.Repo;
 
 /// <summary>The known-wrong catalog is teaching material: every entry says what its bug is, what the tests say
 /// about it and what to learn, and its exercise's README lists it. (CI's catalog/run proves each is rejected.)
-/// Its step-by-step stages are laid over the stubs, so they may only replace stub files.</summary>
+/// Its step-by-step stages are laid over the stubs one after another, so they may only replace stub files, and each
+/// holds only the files its step changes.</summary>
 [TestFixture]
 public sealed class CatalogTests
 {
@@ -35,7 +36,7 @@ public sealed class CatalogTests
     }
 
     [Test]
-    public void Every_exercise_has_step_by_step_stages_that_only_replace_stub_files()
+    public void Every_exercise_has_step_by_step_stages_that_each_change_stub_files()
     {
         string catalog = RepoFiles.PathOf("catalog");
         foreach (string exercise in Directory.GetDirectories(catalog).Select(Path.GetFileName).OfType<string>().Order())
@@ -47,6 +48,8 @@ public sealed class CatalogTests
                 $"catalog/{exercise}/steps/ holds after-step-1, after-step-2, ... with no gap and nothing else.");
             stages.ShouldNotBeEmpty($"catalog/{exercise}/steps/ needs at least after-step-1.");
 
+            // Stage N is the stubs with after-step-1..N laid over them in order: each file as the steps so far left it.
+            var current = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (string stage in stages)
             {
                 string stageRoot = Path.Combine(steps, stage);
@@ -54,11 +57,15 @@ public sealed class CatalogTests
                 files.ShouldNotBeEmpty($"catalog/{exercise}/steps/{stage} is empty.");
                 foreach (string file in files)
                 {
-                    string relative = Path.GetRelativePath(stageRoot, file);
-                    string stub = RepoFiles.PathOf($"exercises/{exercise}/{relative.Replace(Path.DirectorySeparatorChar, '/')}");
+                    string relative = Path.GetRelativePath(stageRoot, file).Replace(Path.DirectorySeparatorChar, '/');
+                    string stub = RepoFiles.PathOf($"exercises/{exercise}/{relative}");
                     File.Exists(stub).ShouldBeTrue(
                         $"catalog/{exercise}/steps/{stage}/{relative} replaces no stub file: a stage is laid over exercises/{exercise}/ and may only replace its files.");
-                    File.ReadAllText(file).ShouldNotBe(File.ReadAllText(stub), $"catalog/{exercise}/steps/{stage}/{relative} is the stub itself.");
+                    string before = current.TryGetValue(relative, out string? earlier) ? earlier : File.ReadAllText(stub);
+                    string text = File.ReadAllText(file);
+                    text.ShouldNotBe(before,
+                        $"catalog/{exercise}/steps/{stage}/{relative} is the same as the steps before it left it: a stage folder holds only the files its step changes.");
+                    current[relative] = text;
                 }
             }
         }
