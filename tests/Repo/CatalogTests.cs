@@ -35,6 +35,9 @@ public sealed class CatalogTests
         }
     }
 
+    /// <summary>The file in a stage folder that lists the files the step finishes exactly as solutions/ has them.</summary>
+    private const string FromSolutions = "from-solutions";
+
     [Test]
     public void Every_exercise_has_step_by_step_stages_that_each_change_stub_files()
     {
@@ -53,18 +56,37 @@ public sealed class CatalogTests
             foreach (string stage in stages)
             {
                 string stageRoot = Path.Combine(steps, stage);
-                string[] files = Directory.GetFiles(stageRoot, "*", SearchOption.AllDirectories);
-                files.ShouldNotBeEmpty($"catalog/{exercise}/steps/{stage} is empty.");
-                foreach (string file in files)
+                string listPath = Path.Combine(stageRoot, FromSolutions);
+
+                // A file the step finishes exactly as the solution has it is listed in from-solutions, not copied.
+                var changed = new List<(string Relative, string Text)>();
+                foreach (string file in Directory.GetFiles(stageRoot, "*", SearchOption.AllDirectories).Where(f => f != listPath))
                 {
-                    string relative = Path.GetRelativePath(stageRoot, file).Replace(Path.DirectorySeparatorChar, '/');
+                    changed.Add((Path.GetRelativePath(stageRoot, file).Replace(Path.DirectorySeparatorChar, '/'), File.ReadAllText(file)));
+                }
+
+                string[] fromSolutions = File.Exists(listPath) ? File.ReadAllLines(listPath).Where(l => l.Length > 0).ToArray() : [];
+                foreach (string listed in fromSolutions)
+                {
+                    string solution = RepoFiles.PathOf($"solutions/{exercise}/{listed}");
+                    File.Exists(solution).ShouldBeTrue($"catalog/{exercise}/steps/{stage}/{FromSolutions} lists {listed}, which solutions/{exercise}/ does not have.");
+                    changed.Add((listed, File.ReadAllText(solution)));
+                }
+
+                changed.ShouldNotBeEmpty($"catalog/{exercise}/steps/{stage} changes nothing.");
+                foreach ((string relative, string text) in changed)
+                {
                     string stub = RepoFiles.PathOf($"exercises/{exercise}/{relative}");
                     File.Exists(stub).ShouldBeTrue(
                         $"catalog/{exercise}/steps/{stage}/{relative} replaces no stub file: a stage is laid over exercises/{exercise}/ and may only replace its files.");
                     string before = current.TryGetValue(relative, out string? earlier) ? earlier : File.ReadAllText(stub);
-                    string text = File.ReadAllText(file);
                     text.ShouldNotBe(before,
                         $"catalog/{exercise}/steps/{stage}/{relative} is the same as the steps before it left it: a stage folder holds only the files its step changes.");
+                    string solutionFile = RepoFiles.PathOf($"solutions/{exercise}/{relative}");
+                    bool copiesTheSolution = !fromSolutions.Contains(relative) && File.Exists(solutionFile) && text == File.ReadAllText(solutionFile);
+                    copiesTheSolution.ShouldBeFalse(
+                        $"catalog/{exercise}/steps/{stage}/{relative} is the solution's file: list it in {FromSolutions} instead of copying it.");
+
                     current[relative] = text;
                 }
             }
