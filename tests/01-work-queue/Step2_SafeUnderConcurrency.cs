@@ -11,7 +11,7 @@ namespace ConcurrencyKata.Tests.WorkQueue;
 /// A data race has no hook to force it from outside the learner's code, so these are bounded stress tests: many
 /// threads, released together on a barrier, hammering one queue. Unsynchronised code loses or duplicates items in
 /// practically every run; the catalog entries for it (no-lock, lock-per-call-object, ...) are checked in CI.
-/// Step 6 of the systematic-testing issue explores the interleavings exhaustively instead.
+/// Step 5 (systematic testing) explores the interleavings exhaustively instead.
 /// </remarks>
 [Step(2)]
 [TestFixture]

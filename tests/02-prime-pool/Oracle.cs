@@ -31,7 +31,7 @@ internal static class Oracle
     public static string Verdicts(IEnumerable<long> numbers) => string.Concat(numbers.Select(n => IsPrime(n) ? '1' : '0'));
 
     /// <summary><paramref name="count"/> distinct numbers, about a third of them prime, in a shuffled order that
-    /// depends only on <paramref name="seed"/> (../shared/TESTING.md, rule 13: reproducible).</summary>
+    /// depends only on <paramref name="seed"/> (docs/testing.md, rule 13: reproducible).</summary>
     public static long[] DistinctNumbers(int count, int seed)
     {
         var random = new Random(seed);

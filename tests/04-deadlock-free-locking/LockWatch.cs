@@ -16,7 +16,7 @@ internal readonly record struct Park(bool Before, int Nth)
 
 /// <summary>
 /// Watches every <see cref="KataLock"/> taken by the threads of one test, and forces the interleavings that break
-/// wrong code (../shared/TESTING.md, rule 12): a participant can be parked at a chosen acquisition until every other
+/// wrong code (docs/testing.md, rule 12): a participant can be parked at a chosen acquisition until every other
 /// participant is parked too, blocked on a lock, or finished. Then all parked participants go on together.
 /// </summary>
 /// <remarks>

@@ -3,7 +3,7 @@ namespace ConcurrencyKata.TestSupport;
 /// <summary>
 /// Base class for fixtures whose tests start OS processes, directly (<see cref="TrackedProcess"/>) or through
 /// learner code (a pool of worker processes). Besides what <see cref="ConcurrencyTest"/> checks, its tear-down
-/// requires that every process the test started has exited (../shared/TESTING.md, rule 14): leftovers are killed,
+/// requires that every process the test started has exited (docs/testing.md, rule 14): leftovers are killed,
 /// and a test that passed so far fails with "Orphan process: ...". A derived fixture's own [TearDown] (disposing
 /// the pools it created, say) runs before this check.
 /// </summary>

@@ -5,7 +5,7 @@ namespace ConcurrencyKata.TestSupport;
 
 /// <summary>
 /// Keeps track of the OS processes a test starts, directly or through learner code (a pool's workers), and makes
-/// sure none outlives its test (../shared/TESTING.md, rule 14): at tear-down, <see cref="AssertNoneLeftRunning"/>
+/// sure none outlives its test (docs/testing.md, rule 14): at tear-down, <see cref="AssertNoneLeftRunning"/>
 /// kills every leftover and fails the test that leaked it. A leaked worker would otherwise burn a core for the rest
 /// of the run, or be left on the learner's machine.
 /// </summary>

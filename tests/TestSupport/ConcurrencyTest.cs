@@ -2,7 +2,7 @@ namespace ConcurrencyKata.TestSupport;
 
 /// <summary>
 /// Base class for every fixture that runs learner code on threads. At tear-down it checks that no
-/// <see cref="LearnerThread"/> the test started is still running (../shared/TESTING.md, rule 14): a correct
+/// <see cref="LearnerThread"/> the test started is still running (docs/testing.md, rule 14): a correct
 /// implementation lets every test release every thread it blocked. It also fails a test during which some thread
 /// died of an unhandled exception (see <see cref="UnhandledExceptions"/>), instead of letting it abort the run.
 /// </summary>

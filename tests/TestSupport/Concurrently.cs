@@ -5,7 +5,7 @@ namespace ConcurrencyKata.TestSupport;
 /// <summary>
 /// Runs several pieces of learner code at the same moment, each on its own <see cref="LearnerThread"/>, and waits
 /// for all of them with one deadline. The threads are released together by a barrier so that they really overlap
-/// (../shared/TESTING.md, rule 10). The first failure wins: one thread throwing ends the wait at once, so a test
+/// (docs/testing.md, rule 10). The first failure wins: one thread throwing ends the wait at once, so a test
 /// never sits out a deadline when another thread has already shown the bug.
 /// </summary>
 public static class Concurrently

@@ -11,7 +11,7 @@ namespace ConcurrencyKata.TestSupport;
 /// </summary>
 /// <remarks>
 /// A dedicated thread, not a thread-pool task: on a 2-core machine, blocked pool threads starve the very code that
-/// would unblock them (../shared/TESTING.md, rule 8).
+/// would unblock them (docs/testing.md, rule 8).
 /// </remarks>
 public sealed class LearnerThread
 {
@@ -96,7 +96,7 @@ public sealed class LearnerThread
     /// <summary>
     /// Asserts that the call is blocked: polls until the thread is parked inside the learner's code (it passes),
     /// or has finished (it fails with <paramref name="diagnosisIfReturned"/>), or neither happens before the
-    /// deadline (it fails: the code is spinning). No duration is guessed (../shared/TESTING.md, rule 3).
+    /// deadline (it fails: the code is spinning). No duration is guessed (docs/testing.md, rule 3).
     /// </summary>
     /// <param name="diagnosisIfReturned">The broken rule, in the learner's terms, if the call returned instead,
     /// e.g. "Put returned although the queue was full: Put must wait while Count == Capacity."</param>
@@ -170,7 +170,7 @@ public sealed class LearnerThread
         return null!; // unreachable: Assert.Fail throws
     }
 
-    /// <summary>Fails the current test if any thread it started is still running (../shared/TESTING.md, rule 14).
+    /// <summary>Fails the current test if any thread it started is still running (docs/testing.md, rule 14).
     /// Called by <see cref="ConcurrencyTest"/> at tear-down.</summary>
     /// <param name="grace">How long a thread that is on its way out may take to finish.</param>
     /// <param name="report">False when the test has already failed: its threads are then only forgotten, so that

@@ -5,7 +5,7 @@ namespace ConcurrencyKata.TestSupport;
 /// <summary>
 /// Waits for a condition that nobody signals, by looking again every few milliseconds, with a deadline: a count
 /// that learner code updates from another thread (a pool's worker list), the state of another process. Prefer a
-/// handshake (an event, a task, a gate) wherever the code under test can signal one (../shared/TESTING.md, rule 1);
+/// handshake (an event, a task, a gate) wherever the code under test can signal one (docs/testing.md, rule 1);
 /// this is for the places where it cannot. Polling is never proof of anything: the condition itself is the proof,
 /// and the deadline only turns "never" into a named failure.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace ConcurrencyKata.TestSupport;
 
 /// <summary>
-/// The only sanctioned pause in the kata's tests (see ../shared/TESTING.md, rule 2): a wait that gives wrong code
+/// The only sanctioned pause in the kata's tests (docs/testing.md, rule 2): a wait that gives wrong code
 /// time to show itself. If the pause is too short, a test can only miss a bug; it can never fail correct code.
 /// Never use it to wait for something to happen: use a gate or a <see cref="LearnerThread"/> deadline for that.
 /// </summary>

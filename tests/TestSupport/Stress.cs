@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace ConcurrencyKata.TestSupport;
 
 /// <summary>
-/// Repeats a stress round until a bug shows or the budget is spent (../shared/TESTING.md, rule 13): bounded by
+/// Repeats a stress round until a bug shows or the budget is spent (docs/testing.md, rule 13): bounded by
 /// count and by time, stopping at the first failure. Used only where no hook can force the bad interleaving (a data
 /// race inside learner code); more rounds give a race more chances to show on a busy machine, and correct code
 /// simply spends the budget.

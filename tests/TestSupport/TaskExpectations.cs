@@ -4,7 +4,7 @@ namespace ConcurrencyKata.TestSupport;
 
 /// <summary>
 /// Waits for tasks that learner code returned, always with a deadline and a diagnosis
-/// (../shared/TESTING.md, rules 4 and 15). The waiting happens on the test's own (dedicated) thread, never on the
+/// (docs/testing.md, rules 4 and 15). The waiting happens on the test's own (dedicated) thread, never on the
 /// thread pool. As with <see cref="Expect"/>, a <see cref="NotImplementedException"/> from a stub passes through
 /// unchanged, so the learner sees which step to implement.
 /// </summary>
@@ -99,7 +99,7 @@ public static class TaskExpectations
     }
 
     /// <summary>Asserts that <paramref name="task"/> is still running after <paramref name="pause"/>: a one-sided
-    /// check (../shared/TESTING.md, rule 2), since too short a pause can only miss a task that completes too early.</summary>
+    /// check (docs/testing.md, rule 2), since too short a pause can only miss a task that completes too early.</summary>
     /// <param name="task">The task.</param>
     /// <param name="diagnosisIfCompleted">The broken rule if it has completed.</param>
     /// <param name="pause">Default <see cref="Settle.Default"/>.</param>

@@ -5,7 +5,7 @@ namespace ConcurrencyKata.TestSupport;
 
 /// <summary>
 /// A child process that a test talks to over its stdin and stdout, line by line, with a deadline on every wait
-/// (../shared/TESTING.md, rules 4 and 8). Its stdout and stderr are drained all the time by two dedicated
+/// (docs/testing.md, rules 4 and 8). Its stdout and stderr are drained all the time by two dedicated
 /// background threads, so the process never blocks on a full pipe however much it writes, and the test never
 /// blocks on a read: it waits for a line with a deadline. When the process dies instead of answering, the failure
 /// message says so, with its exit code and the end of its stderr (where .NET prints an unhandled exception).

@@ -7,7 +7,7 @@ namespace ConcurrencyKata.TestSupport;
 /// Keeps an exception that escapes a thread from ending the test run. Normally such an exception (in a worker
 /// thread the learner started, say) kills the test host and aborts every remaining test. Here it is recorded
 /// instead, with the thread's name, and the test that was running fails with a named diagnosis
-/// (../shared/TESTING.md, rule 9). Uses .NET 10's <see cref="ExceptionHandling.SetUnhandledExceptionHandler"/>.
+/// (docs/testing.md, rule 9). Uses .NET 10's <see cref="ExceptionHandling.SetUnhandledExceptionHandler"/>.
 /// It also turns a failed <see cref="Debug.Assert(bool)"/> (an invariant check in learner or reference code) into an
 /// exception on the thread that asserted: by default .NET ends the process on a failed assertion.
 /// </summary>
