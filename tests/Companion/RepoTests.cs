@@ -1,6 +1,6 @@
 using ConcurrencyKata.Companion;
 
-namespace ConcurrencyKata.Tests.Tool;
+namespace ConcurrencyKata.Tests.Companion;
 
 /// <summary>The companion finds the exercises, their steps and hints from the folders, never from a list.</summary>
 [TestFixture]

@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using ConcurrencyKata.Companion;
 
-namespace ConcurrencyKata.Tests.Tool;
+namespace ConcurrencyKata.Tests.Companion;
 
 /// <summary>The board's only source of truth is what dotnet test wrote: these read recorded runs.</summary>
 [TestFixture]

@@ -4,10 +4,10 @@ using Snapshooter;
 using Snapshooter.NUnit;
 using Spectre.Console;
 
-namespace ConcurrencyKata.Tests.Tool;
+namespace ConcurrencyKata.Tests.Companion;
 
 /// <summary>
-/// The rendered board, as a learner (or a projector) sees it, snapshotted in tests/Tool/__snapshots__ for recorded
+/// The rendered board, as a learner (or a projector) sees it, snapshotted in tests/Companion/__snapshots__ for recorded
 /// runs. Rendered as plain text (no colour, no ANSI: what NO_COLOR or a redirected output gives), 100 columns wide.
 /// A change to the board's look shows up in review; CI fails on a snapshot that was not committed.
 /// </summary>

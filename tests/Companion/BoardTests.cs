@@ -1,6 +1,6 @@
 using ConcurrencyKata.Companion;
 
-namespace ConcurrencyKata.Tests.Tool;
+namespace ConcurrencyKata.Tests.Companion;
 
 /// <summary>How results become steps, points and the next step (the rules README.md documents).</summary>
 [TestFixture]

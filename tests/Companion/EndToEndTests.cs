@@ -3,7 +3,7 @@ using System.Text.Json;
 using ConcurrencyKata.Companion;
 using ConcurrencyKata.TestSupport;
 
-namespace ConcurrencyKata.Tests.Tool;
+namespace ConcurrencyKata.Tests.Companion;
 
 /// <summary>
 /// The companion run for real on this repository, as a learner runs it: `kata progress --json --exercise 01`

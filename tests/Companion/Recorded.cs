@@ -1,6 +1,6 @@
 using ConcurrencyKata.Companion;
 
-namespace ConcurrencyKata.Tests.Tool;
+namespace ConcurrencyKata.Tests.Companion;
 
 /// <summary>
 /// Recorded runs (Fixtures/, hand-trimmed from real `dotnet test --logger trx -- NUnit.TestOutputXml=…` runs of
