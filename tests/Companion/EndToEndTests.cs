@@ -31,7 +31,7 @@ public sealed class EndToEndTests
 
             exit.ShouldBe(0, $"kata progress failed: {stderr}");
             var board = JsonSerializer.Deserialize<Board>(stdout, JsonOptions.Indented).ShouldNotBeNull($"stdout is not a board: {stdout}");
-            board.Mode.ShouldBe("learner");
+            board.Mode.ShouldBe(KataMode.Learner);
             var ex01 = board.Exercises.ShouldHaveSingleItem();
             ex01.Id.ShouldBe("01-work-queue");
             ex01.State.ShouldBe(ExerciseState.Ran, $"problems: {string.Join("; ", ex01.Problems)}");
@@ -73,7 +73,7 @@ public sealed class EndToEndTests
         }
     }
 
-    /// <summary>Runs the companion (Kata.dll, copied next to the tests) with a deadline; its state goes to <paramref name="state"/>.</summary>
+    /// <summary>Runs the companion (Kata.Companion.dll, copied next to the tests) with a deadline; its state goes to <paramref name="state"/>.</summary>
     private static (int Exit, string Stdout, string Stderr) RunCompanion(string state, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
@@ -83,7 +83,7 @@ public sealed class EndToEndTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kata.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kata.Companion.dll"));
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

@@ -12,12 +12,24 @@ internal static class Recorded
     /// <summary>The folder of one recorded run.</summary>
     public static string Folder(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
+    /// <summary>
+    /// The steps of the recorded runs' fixtures, as <see cref="StepMap"/> would read them from the test assembly
+    /// (the recorded TRX files name assemblies on another machine).
+    /// </summary>
+    public static StepMap Steps { get; } = StepMap.FromFixtures(new Dictionary<string, int>
+    {
+        ["ConcurrencyKata.Tests.WorkQueue.Step1_SingleThreaded"] = 1,
+        ["ConcurrencyKata.Tests.WorkQueue.Step2_SafeUnderConcurrency"] = 2,
+        ["ConcurrencyKata.Tests.WorkQueue.Step3_BlockingAndBounded"] = 3,
+        ["ConcurrencyKata.Tests.WorkQueue.Step4_TaskTrackingAndShutdown"] = 4,
+    });
+
     /// <summary>Reads a recorded run as the companion reads a fresh one.</summary>
     public static RunResults Read(string name)
     {
         var folder = Folder(name);
         var output = Path.Combine(folder, "output.txt");
-        return ResultReader.ReadDirectory(folder, File.Exists(output) ? File.ReadAllLines(output) : null);
+        return ResultReader.ReadDirectory(folder, File.Exists(output) ? File.ReadAllLines(output) : null, _ => Steps);
     }
 
     /// <summary>Exercise 01 and 02 as the board knows them (README titles and steps).</summary>
@@ -34,5 +46,8 @@ internal static class Recorded
         ($"First hint for step {step} of {exercise.Number}: look at `Monitor.Wait`.\n\n```csharp\nlock (_sync) {{ }}\n```", 3);
 
     /// <summary>The board for a recorded run.</summary>
-    public static Board Board(string name, string mode = "learner") => BoardBuilder.Build(mode, Exercises, Read(name), Hint);
+    public static Board Board(string name, KataMode mode = KataMode.Learner) => BoardBuilder.Build(mode, Exercises, Read(name), Hint);
+
+    /// <summary>How the snapshots spell the companion's command.</summary>
+    public static BoardRenderer Renderer { get; } = new(new Invocation("kata"));
 }

@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using ConcurrencyKata.Companion;
 
 namespace ConcurrencyKata.Tests.Companion;
@@ -16,6 +15,7 @@ public sealed class ResultReaderTests
         results.Tests.ShouldAllBe(t => t.Exercise == "01-work-queue");
         results.Tests.ShouldAllBe(t => t.Outcome == TestOutcome.NotImplemented);
         results.Tests.Select(t => t.Step).Distinct().Order().ShouldBe([1, 2, 3, 4]);
+        results.Tests.ShouldAllBe(t => t.Diagnosis!.Kind == DiagnosisKind.NotImplemented && t.Diagnosis.Text.StartsWith("not implemented yet: Step ", StringComparison.Ordinal));
         results.Tests.ShouldAllBe(t => t.Message.Contains("NotImplementedException", StringComparison.Ordinal));
         results.Problems.ShouldBeEmpty();
         results.BuildErrors.ShouldBeEmpty();
@@ -32,37 +32,26 @@ public sealed class ResultReaderTests
     }
 
     [Test]
-    public void Without_NUnit_XML_the_step_comes_from_the_fixture_name()
+    public void The_step_is_the_Step_attribute_read_from_the_test_assembly_not_the_fixture_name()
+    {
+        var map = StepMap.Read(typeof(Step1_Misnamed).Assembly.Location);
+
+        map.StepOf(typeof(Step1_Misnamed).FullName!, "A_test").ShouldBe(3, "[Step(3)] decides, whatever the class is called");
+        map.StepOf(typeof(Step1_Misnamed).FullName!, "A_test(1,2)").ShouldBe(3, "a parameterised test has its fixture's step");
+        map.StepOf(typeof(Step1_Misnamed).FullName!, nameof(Step1_Misnamed.Tagged_on_the_test)).ShouldBe(2, "a test's own [Step] wins over its fixture's");
+        map.StepOf(typeof(ResultReaderTests).FullName!, "Anything").ShouldBeNull("a fixture without [Step] has no step");
+        StepMap.Read("/no/such/assembly.dll").StepOf(typeof(Step1_Misnamed).FullName!, "A_test").ShouldBeNull();
+    }
+
+    [Test]
+    public void A_recorded_run_takes_each_tests_step_from_the_step_map()
     {
         var results = Recorded.Read("partial-01");
 
         results.Tests.ShouldAllBe(t => t.Step != null);
-        results.Tests.Where(t => t.ClassName.EndsWith(".Step2_SafeUnderConcurrency", StringComparison.Ordinal)).ShouldAllBe(t => t.Step == 2);
         results.Tests.Count(t => t.Step == 2 && t.Outcome == TestOutcome.Passed).ShouldBe(1);
         results.Tests.Count(t => t.Step == 2 && t.Outcome == TestOutcome.Failed).ShouldBe(1);
         results.Tests.Single(t => t.Outcome == TestOutcome.Failed).Message.ShouldContain("lost update");
-    }
-
-    [Test]
-    public void The_StepN_category_wins_over_the_fixture_name()
-    {
-        var nunit = XDocument.Parse("""
-            <test-run>
-              <test-suite type="TestFixture" fullname="Ns.Step1_Misnamed">
-                <properties><property name="Category" value="Slow" /><property name="Category" value="Step3" /></properties>
-                <test-case fullname="Ns.Step1_Misnamed.A_test" />
-              </test-suite>
-              <test-suite type="TestFixture" fullname="Ns.Other">
-                <test-case fullname="Ns.Other.Tagged_on_the_test"><properties><property name="Category" value="Step2" /></properties></test-case>
-              </test-suite>
-            </test-run>
-            """);
-        var steps = new Dictionary<string, int>(StringComparer.Ordinal);
-
-        ResultReader.ReadNUnitSteps(nunit, steps);
-
-        steps["Ns.Step1_Misnamed.A_test"].ShouldBe(3);
-        steps["Ns.Other.Tagged_on_the_test"].ShouldBe(2);
     }
 
     [Test]
@@ -147,4 +136,14 @@ public sealed class ResultReaderTests
     [TestCase("", null)]
     public void The_exercise_of_a_path_is_its_numbered_folder(string path, string? exercise) =>
         ResultReader.ExerciseOf(path).ShouldBe(exercise);
+}
+
+/// <summary>A class named for Step 1 that grades Step 3: only the attribute counts (see StepMap).</summary>
+[Step(3)]
+internal sealed class Step1_Misnamed
+{
+    [Step(2)]
+    public static void Tagged_on_the_test()
+    {
+    }
 }

@@ -17,6 +17,16 @@ public sealed class DeadlineCommand : DelegatingTestCommand
     {
     }
 
+    /// <summary>
+    /// KATA_STOP_AFTER_FAILING_STEP=1 (the catalog sets it): once a test of step N has failed, tests of later steps
+    /// are skipped. The earliest failing step is what the learner's board shows and what judges a known-wrong
+    /// implementation; the later steps of wrong code mostly wait out deadlines.
+    /// </summary>
+    private static readonly bool s_stopAfterFailingStep = Environment.GetEnvironmentVariable("KATA_STOP_AFTER_FAILING_STEP") == "1";
+
+    /// <summary>The earliest step with a failed test in this run (int.MaxValue: none yet); see <see cref="s_stopAfterFailingStep"/>.</summary>
+    private static int s_failedStep = int.MaxValue;
+
     /// <summary>Whether the current test runs under a deadline.</summary>
     public static bool IsActive => s_underDeadline.Value;
 
@@ -24,6 +34,39 @@ public sealed class DeadlineCommand : DelegatingTestCommand
     public override TestResult Execute(TestExecutionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        int? step = StepOf(Test);
+        int failedStep = Volatile.Read(ref s_failedStep);
+        if (s_stopAfterFailingStep && step > failedStep)
+        {
+            context.CurrentResult.SetResult(ResultState.Skipped, $"Not run: a test of Step {failedStep} failed first (KATA_STOP_AFTER_FAILING_STEP=1).");
+            return context.CurrentResult;
+        }
+
+        TestResult outcome = Run(context);
+        if (step is int failing && outcome.ResultState.Status == TestStatus.Failed)
+        {
+            int seen;
+            do
+            {
+                seen = Volatile.Read(ref s_failedStep);
+            }
+            while (failing < seen && Interlocked.CompareExchange(ref s_failedStep, failing, seen) != seen);
+        }
+
+        if (outcome.Message is { } message && message.StartsWith("System.NotImplementedException", StringComparison.Ordinal))
+        {
+            // A stub's NotImplementedException already names the step and the README: its stack trace (printed twice
+            // by the adapter, once more per assertion result) only buries that.
+            outcome.AssertionResults.Clear();
+            outcome.SetResult(outcome.ResultState, message, null);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Runs the test on its own thread, joined with the whole-test deadline.</summary>
+    private TestResult Run(TestExecutionContext context)
+    {
         TestResult? result = null;
         Exception? escaped = null;
         var thread = new Thread(() =>
@@ -69,6 +112,24 @@ public sealed class DeadlineCommand : DelegatingTestCommand
         }
 
         return result ?? context.CurrentResult;
+    }
+
+    /// <summary>The step of the test or its fixture: the category StepN that <see cref="StepAttribute"/> gives it.</summary>
+    private static int? StepOf(ITest test)
+    {
+        for (ITest? t = test; t is not null; t = t.Parent)
+        {
+            foreach (object? category in t.Properties[NUnit.Framework.Internal.PropertyNames.Category])
+            {
+                if (category is string text && text.StartsWith("Step", StringComparison.Ordinal)
+                    && int.TryParse(text.AsSpan(4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int step))
+                {
+                    return step;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Whether the test or its fixture is in category "Systematic" (<see cref="Systematic"/>).</summary>

@@ -14,6 +14,24 @@ internal sealed record ExerciseInfo(string Id, string Number, string Title, stri
 {
     /// <summary>The exercise's HINTS.md (may not exist).</summary>
     public string HintsFile => Path.Combine(Directory, "HINTS.md");
+
+    /// <summary>The test assembly's name: the test project's AssemblyName, or its file name.</summary>
+    public string TestAssemblyName =>
+        System.Xml.Linq.XDocument.Load(TestProject).Descendants("AssemblyName").Select(e => e.Value.Trim()).FirstOrDefault(v => v.Length > 0)
+        ?? Path.GetFileNameWithoutExtension(TestProject);
+
+    /// <summary>
+    /// The built test assembly for <paramref name="mode"/>: tests/NN-name/bin/&lt;mode&gt;/Debug/&lt;framework&gt;/&lt;name&gt;.dll
+    /// (the newest, if several frameworks were built).
+    /// </summary>
+    public string TestAssembly(KataMode mode)
+    {
+        var folder = Path.Combine(Path.GetDirectoryName(TestProject)!, "bin", mode.Folder(), "Debug");
+        var name = TestAssemblyName + ".dll";
+        return System.IO.Directory.Exists(folder)
+            ? System.IO.Directory.GetDirectories(folder).Select(d => Path.Combine(d, name)).Where(File.Exists).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault() ?? Path.Combine(folder, "net10.0", name)
+            : Path.Combine(folder, "net10.0", name);
+    }
 }
 
 /// <summary>The kata repository: its root (the folder holding Concurrency.Kata.sln) and its exercises.</summary>
@@ -147,22 +165,4 @@ internal sealed partial class KataRepo
 
     [GeneratedRegex(@"^##\s+Step\s+(?<n>\d+)\s*[:.—–-]\s*(?<title>.+)$")]
     private static partial Regex StepHeading();
-}
-
-/// <summary>A problem the companion reports to the learner as a plain sentence (no stack trace).</summary>
-internal sealed class KataException : Exception
-{
-    public KataException()
-    {
-    }
-
-    public KataException(string message)
-        : base(message)
-    {
-    }
-
-    public KataException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
 }

@@ -1,39 +1,47 @@
+using System.Runtime.InteropServices;
 using ConcurrencyKata.Companion;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-// Installed as a local tool, the companion runs from the NuGet package folder; otherwise from tools/Kata/bin.
-BoardRenderer.Command = AppContext.BaseDirectory.Contains("concurrency.kata.tool", StringComparison.OrdinalIgnoreCase)
-    ? "dotnet kata"
-    : "dotnet run --project tools/Kata --";
+// How the learner runs the companion decides how the commands it suggests are spelled.
+var invocation = Invocation.Detect(AppContext.BaseDirectory);
 
-var app = new CommandApp<ProgressCommand>();
+var app = new CommandApp();
+app.SetDefaultCommand<ProgressCommand>().WithData(invocation);
 app.Configure(config =>
 {
     config.SetApplicationName("kata");
-    config.AddCommand<ProgressCommand>("progress")
-        .WithDescription("Run the tests (your code, exercises/) and show the board: steps passed, points, the next step and its first hint.")
+    config.AddCommand<ProgressCommand>("progress").WithData(invocation)
+        .WithDescription("Run the tests (your code, exercises/) and show the board: steps passed, points, the next step, what its tests say and its first hint.")
         .WithExample("progress")
         .WithExample("progress", "--exercise", "01")
         .WithExample("progress", "--json");
-    config.AddCommand<HintCommand>("hint")
+    config.AddCommand<HintCommand>("hint").WithData(invocation)
         .WithDescription("Show one more hint for an exercise's step (your current step unless you name one).")
         .WithExample("hint", "01")
         .WithExample("hint", "01", "3");
-    config.AddCommand<WatchCommand>("watch")
-        .WithDescription("Re-run one exercise's tests every time you save a file of it.")
+    config.AddCommand<WatchCommand>("watch").WithData(invocation)
+        .WithDescription("Re-run one exercise's tests (your current step and the ones before it) every time you save a file of it.")
         .WithExample("watch", "01")
+        .WithExample("watch", "01", "--all")
         .WithExample("watch", "01", "--poll")
         .WithExample("watch", "01", "--manual");
-    config.AddCommand<ResetCommand>("reset")
+    config.AddCommand<ResetCommand>("reset").WithData(invocation)
         .WithDescription("Throw away your work on an exercise and restore its stub from git (asks first).")
         .WithExample("reset", "01");
-    config.AddCommand<VerifyCommand>("verify")
+    config.AddCommand<VerifyCommand>("verify").WithData(invocation)
         .WithDescription("Run the tests against the reference solutions (solutions/): everything must pass.");
-    config.AddCommand<DojoCommand>("dojo")
+    config.AddCommand<DojoCommand>("dojo").WithData(invocation)
         .WithDescription("A summary for the projector: this repository's board, or a leaderboard of the teams' JSON boards.")
         .WithExample("dojo")
         .WithExample("dojo", "boards/");
+    config.AddCommand<CatalogCommand>("catalog").WithData(invocation)
+        .WithDescription("Run the tests against the known-wrong implementations and step-by-step stages in catalog/, and judge them.")
+        .WithExample("catalog", "01-work-queue/03-if-instead-of-while")
+        .WithExample("catalog", "01", "--repeat", "20")
+        .WithExample("catalog", "--strict");
+    config.AddCommand<CiCommand>("ci").WithData(invocation)
+        .WithDescription("Everything CI checks: both modes, the catalog, the benchmarks' dry run, leftovers; ends with \"N passed, N failed\".");
     config.SetExceptionHandler((exception, _) =>
     {
         var inner = exception is CommandRuntimeException { InnerException: { } i } ? i : exception;
@@ -61,11 +69,11 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
-using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
-using var onHup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, Stop);
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
 return app.Run(args, cancel.Token);
 
-void Stop(System.Runtime.InteropServices.PosixSignalContext context)
+void Stop(PosixSignalContext context)
 {
     context.Cancel = true;
     cancel.Cancel();

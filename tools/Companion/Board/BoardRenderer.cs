@@ -8,21 +8,19 @@ namespace ConcurrencyKata.Companion;
 /// Draws the board with Spectre.Console. Colour and ANSI codes come from the console's profile: none when NO_COLOR is
 /// set or the output is redirected, so a piped or logged board is plain text.
 /// </summary>
-internal static class BoardRenderer
+/// <param name="invocation">How the learner runs the companion, for the commands the board suggests.</param>
+internal sealed class BoardRenderer(Invocation invocation)
 {
     private const int BarWidth = 30;
 
-    /// <summary>
-    /// How the learner runs the companion, for the commands the board suggests: <c>dotnet kata</c> when it runs as
-    /// the local tool, <c>dotnet run --project tools/Kata --</c> when it runs from the repository; <c>kata</c> in tests.
-    /// </summary>
-    public static string Command { get; set; } = "kata";
+    /// <summary>The command that runs the companion, as the board suggests it.</summary>
+    private string Command => invocation.Command;
 
     /// <summary>The learner's board: every exercise with its steps, the overall bar, and the next step with its hint.</summary>
-    public static void Render(IAnsiConsole console, Board board, bool showNext = true)
+    public void Render(IAnsiConsole console, Board board, bool showNext = true)
     {
         var unicode = console.Profile.Capabilities.Unicode;
-        var mode = board.Mode == "reference" ? "reference mode (solutions/)" : "learner mode (exercises/)";
+        var mode = board.Mode == KataMode.Reference ? "reference mode (solutions/)" : "learner mode (exercises/)";
         console.MarkupLine($"[bold]Concurrency.Kata[/] - {Markup.Escape(mode)}");
         console.WriteLine();
 
@@ -79,7 +77,7 @@ internal static class BoardRenderer
     }
 
     /// <summary>The next step to work on, its first failing test, and the hint to start from.</summary>
-    public static void RenderNext(IAnsiConsole console, Board board)
+    public void RenderNext(IAnsiConsole console, Board board)
     {
         console.WriteLine();
         var next = board.Next;
@@ -97,18 +95,33 @@ internal static class BoardRenderer
             return;
         }
 
-        console.MarkupLine($"[bold]Next:[/] exercise {next.Number}, [bold]Step {next.Step}: {Markup.Escape(next.Title)}[/]");
-        Indented(console, $"Read: exercises/{Markup.Escape(next.Exercise)}/README.md, section \"Step {next.Step}\"");
-        if (next.FirstFailure is not null)
+        if (next.FixBuildFirst)
         {
-            Indented(console, "[bold]Failing:[/] " + Markup.Escape(Shorten(CleanFailure(next.FirstFailure), 1000)));
+            console.MarkupLine($"[red bold]Fix the build first[/] (the errors are above). You were on exercise {next.Number}, [bold]Step {next.Step}: {Markup.Escape(next.Title)}[/].");
+        }
+        else
+        {
+            console.MarkupLine($"[bold]Next:[/] exercise {next.Number}, [bold]Step {next.Step}: {Markup.Escape(next.Title)}[/]");
+        }
+
+        Indented(console, $"Read: exercises/{Markup.Escape(next.Exercise)}/README.md, section \"Step {next.Step}\"");
+        if (!next.FixBuildFirst && next.Failures.Count > 0)
+        {
+            Indented(console, next.Failures.Count == 1 ? "[bold]What the test says:[/]" : "[bold]What the tests say:[/]");
+            foreach (var failure in next.Failures)
+            {
+                console.Write(new Padder(new Markup($"[bold]{Markup.Escape(failure.Test)}[/]: {Markup.Escape(failure.Text)}"), new Padding(4, 0, 0, 0)));
+            }
         }
 
         if (next.Hint is not null)
         {
-            Indented(console, $"[bold]Hint 1 of {next.HintCount}:[/]");
+            Indented(console, $"[bold]Hint 1 of {next.HintCount} for Step {next.Step}:[/]");
             WriteHint(console, next.Hint, 4);
-            Indented(console, $"More hints: [bold]{Markup.Escape(Command)} hint {next.Number}[/] (one more each time)");
+            if (next.HintCount > 1)
+            {
+                Indented(console, $"Stuck? [bold]{Markup.Escape(Command)} hint {next.Number}[/] shows the next hint for your current step (one more each time).");
+            }
         }
 
         Indented(console, $"This step only: dotnet test tests/{Markup.Escape(next.Exercise)} --filter TestCategory=Step{next.Step}");
@@ -119,7 +132,11 @@ internal static class BoardRenderer
     private static void Indented(IAnsiConsole console, string markup) =>
         console.Write(new Padder(new Markup(markup), new Padding(2, 0, 0, 0)));
 
-    /// <summary>The projector view: big numbers, one bar per exercise, the overall bar; or one row per team.</summary>
+    /// <summary>
+    /// The projector view: one bar per exercise and the overall bar; or, for several teams' boards, a leaderboard.
+    /// Both fit an 80-column terminal. A team's board that covers fewer exercises than the others (saved with
+    /// <c>progress -e 01</c>) says which it covers, so that its points are not read as a whole kata's.
+    /// </summary>
     public static void RenderDojo(IAnsiConsole console, IReadOnlyList<(string Team, Board Board)> teams)
     {
         var unicode = console.Profile.Capabilities.Unicode;
@@ -129,32 +146,33 @@ internal static class BoardRenderer
         {
             var board = teams[0].Board;
             var grid = new Grid();
-            grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
-            grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
-            grid.AddColumn(new GridColumn().NoWrap().PadRight(2));
+            grid.AddColumn(new GridColumn().NoWrap().Width(30).PadRight(1));
+            grid.AddColumn(new GridColumn().NoWrap().PadRight(1));
+            grid.AddColumn(new GridColumn().NoWrap().PadRight(1));
             grid.AddColumn(new GridColumn().NoWrap());
             foreach (var e in board.Exercises)
             {
                 var done = e.Steps.Count(s => s.State == StepState.Done);
                 grid.AddRow(
-                    new Markup($"[bold]{e.Number} {Markup.Escape(e.Title)}[/]"),
-                    new Text(Bar(e.Steps.Count == 0 ? 0 : (double)done / e.Steps.Count, 20, unicode)),
-                    new Text($"{done}/{e.Steps.Count} steps"),
+                    new Markup($"[bold]{e.Number} {Markup.Escape(Fit(e.Title, 27))}[/]"),
+                    new Text(Bar(e.Steps.Count == 0 ? 0 : (double)done / e.Steps.Count, 12, unicode)),
+                    new Text($"{done}/{e.Steps.Count}"),
                     new Text(e.State == ExerciseState.Ran ? StepsLine(e, unicode) : ExercisePlain(e)));
             }
 
             console.Write(grid);
             console.WriteLine();
-            console.Write(ProgressLine(board, unicode));
+            console.Write(ProgressLine(board, unicode, 20));
             console.WriteLine();
             if (board.Next is { } next)
             {
-                console.MarkupLine($"[bold]Now:[/] exercise {next.Number}, Step {next.Step}: {Markup.Escape(next.Title)}");
+                console.MarkupLine($"[bold]Now:[/] exercise {next.Number}, Step {next.Step}: {Markup.Escape(Fit(next.Title, 50))}");
             }
 
             return;
         }
 
+        var most = teams.Max(t => t.Board.Exercises.Count(e => e.Covered));
         var table = new Table().Border(unicode ? TableBorder.Rounded : TableBorder.Ascii);
         table.AddColumn("#");
         table.AddColumn("team");
@@ -167,17 +185,31 @@ internal static class BoardRenderer
         {
             rank++;
             var fraction = board.StepCount == 0 ? 0 : (double)board.StepsDone / board.StepCount;
+            var covered = board.Exercises.Where(e => e.Covered).Select(e => e.Number).ToList();
+            var teamCell = Markup.Escape(Fit(team, 16));
+            if (covered.Count < most)
+            {
+                teamCell += $"\n[grey]only {Markup.Escape(string.Join(", ", covered))}[/]";
+            }
+
             table.AddRow(
                 new Text(rank.ToString(CultureInfo.InvariantCulture)),
-                new Markup($"[bold]{Markup.Escape(team)}[/]"),
+                new Markup($"[bold]{teamCell}[/]"),
                 new Text(board.Points.ToString(CultureInfo.InvariantCulture)),
-                new Text(Bar(fraction, 20, unicode)),
+                new Text(Bar(fraction, 10, unicode)),
                 new Text($"{board.StepsDone}/{board.StepCount}"),
-                new Text(board.Next is { } n ? $"{n.Number} Step {n.Step}: {n.Title}" : board.Exercises.All(e => e.Done) ? "all done" : "-"));
+                new Text(board.Next is { } n ? Fit($"{n.Number} Step {n.Step}: {n.Title}", 22) : board.Exercises.All(e => e.Done) ? "all done" : "-"));
         }
 
         console.Write(table);
+        if (teams.Any(t => t.Board.Exercises.Count(e => e.Covered) < most))
+        {
+            console.MarkupLine("[grey]\"only …\": that team's board covers fewer exercises (saved with progress -e); its points are for those only.[/]");
+        }
     }
+
+    /// <summary><paramref name="text"/>, cut with an ellipsis to at most <paramref name="width"/> characters.</summary>
+    private static string Fit(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
 
     /// <summary>
     /// Writes a hint's markdown indented: paragraphs are re-flowed to the console's width, code blocks keep their
@@ -266,12 +298,12 @@ internal static class BoardRenderer
     }
 
     /// <summary>The overall bar: the share of steps done (a step is done when all its tests pass), and the points.</summary>
-    private static Markup ProgressLine(Board board, bool unicode)
+    private static Markup ProgressLine(Board board, bool unicode, int width = BarWidth)
     {
         var fraction = board.StepCount == 0 ? 0 : (double)board.StepsDone / board.StepCount;
         var percent = (int)Math.Floor(fraction * 100);
         return new Markup(
-            $"[bold]Progress[/] {Markup.Escape(Bar(fraction, BarWidth, unicode))} {percent}%  " +
+            $"[bold]Progress[/] {Markup.Escape(Bar(fraction, width, unicode))} {percent}%  " +
             $"{board.StepsDone}/{board.StepCount} steps done, {board.Points} points");
     }
 
@@ -337,11 +369,4 @@ internal static class BoardRenderer
         _ => "not run",
     };
 
-    /// <summary>A failure as the learner needs it: the test's message without the assertion library's type name.</summary>
-    internal static string CleanFailure(string failure) =>
-        failure.Replace("System.NotImplementedException : ", "not implemented yet: ", StringComparison.Ordinal)
-            .Replace("Shouldly.ShouldAssertException : ", "", StringComparison.Ordinal)
-            .Replace("NUnit.Framework.AssertionException : ", "", StringComparison.Ordinal);
-
-    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 3)] + "...";
 }

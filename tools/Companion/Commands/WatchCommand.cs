@@ -13,6 +13,10 @@ internal sealed class WatchSettings : KataSettings
     [Description("The exercise to watch (default: the one you are working on, from the last board).")]
     public string? Exercise { get; init; }
 
+    [CommandOption("--all")]
+    [Description("Run every step's tests on each save, not just your current step and the ones before it.")]
+    public bool All { get; init; }
+
     [CommandOption("--poll")]
     [Description("Look for changes by scanning file times instead of file-system events (WSL /mnt, network drives, some containers). Automatic on WSL under /mnt.")]
     public bool Poll { get; init; }
@@ -26,20 +30,17 @@ internal sealed class WatchSettings : KataSettings
     [Description("Do not watch files: run the tests each time you press Enter (q then Enter quits).")]
     public bool Manual { get; init; }
 
-    [CommandOption("--strategy <STRATEGY>", IsHidden = true)]
-    [Description("How to run the tests: BuildThenDll (default), BuildThenTest or Test (for measuring the loop).")]
-    public FastStrategy Strategy { get; init; } = FastStrategy.BuildThenDll;
-
     [CommandOption("--once")]
-    [Description("Run once, as the watch loop does, and exit (used to measure the loop).")]
+    [Description("Run once, as the loop does after a save, and exit (used to measure the loop).")]
     public bool Once { get; init; }
 }
 
 /// <summary>
-/// <c>kata watch [exercise]</c>: re-runs one exercise's tests whenever its files change. The loop is made fast by
-/// building only that exercise's test project without restoring (<c>dotnet build --no-restore</c>), then running
-/// the built test assembly (<c>dotnet test WorkQueue.Tests.dll</c>, no second MSBuild evaluation); MSBuild's nodes
-/// and the compiler server stay warm between runs.
+/// <c>kata watch [exercise]</c>: re-runs one exercise's tests whenever its files change. It runs the tests a learner
+/// needs now: the current step (the first one not done) and the ones before it; when they all pass it goes on to the
+/// next step at once. <c>--all</c> runs every step. The loop is fast because it builds only that exercise's test
+/// project without restoring, skips the Coyote rewrite while the systematic step is not in scope, and runs the built
+/// test assembly directly (no second MSBuild evaluation); MSBuild's nodes and the compiler server stay warm.
 /// </summary>
 internal sealed class WatchCommand : Command<WatchSettings>
 {
@@ -47,15 +48,17 @@ internal sealed class WatchCommand : Command<WatchSettings>
 
     public override int Execute(CommandContext context, WatchSettings settings, CancellationToken cancellationToken)
     {
-        var repo = Companion.Repo(settings);
+        var renderer = new BoardRenderer((Invocation)context.Data!);
+        var repo = settings.Repo();
+        var saved = BoardRuns.Load(repo);
         var exercise = settings.Exercise is not null ? repo.Resolve(settings.Exercise)
-            : Companion.LoadBoard(repo)?.Next is { } next ? repo.Resolve(next.Exercise)
+            : saved?.Next is { } last ? repo.Resolve(last.Exercise)
             : repo.Exercises.Count > 0 ? repo.Exercises[0] : throw new KataException("No exercise found under exercises/.");
         var poll = settings.Poll || OnWslWindowsDrive(repo.Root);
         var how = settings.Manual ? "press Enter to run the tests, q then Enter to quit"
             : poll ? $"polling every {settings.IntervalMs} ms for changes; Ctrl+C quits"
             : "watching for changes; Ctrl+C quits";
-        Companion.Note($"kata watch: exercises/{exercise.Id}/ ({how}).");
+        BoardRuns.Note($"kata watch: exercises/{exercise.Id}/ ({how}).");
 
         using var changes = new ChangeSignal();
         using var watcher = settings.Manual || poll ? null : StartWatcher(exercise.Directory, changes);
@@ -78,13 +81,32 @@ internal sealed class WatchCommand : Command<WatchSettings>
             { IsBackground = true, Name = "kata watch input" }.Start();
         }
 
+        // The current step: from the last board if it knows this exercise; otherwise the first run finds it.
+        int? current = settings.All ? null : CurrentStep(saved?.Exercises.FirstOrDefault(e => e.Id == exercise.Id));
         var firstRun = true;
         DateTime? savedAt = null;
         while (!quit.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
-            RunOnce(repo, exercise, settings, firstRun, settings.Manual ? null : savedAt, clock, quit.Token);
+            var board = RunOnce(renderer, repo, exercise, settings, firstRun, current, settings.Manual ? null : savedAt, clock, quit.Token);
             firstRun = false;
+            if (board is not null && !settings.All)
+            {
+                var row = board.Exercises.FirstOrDefault(e => e.Id == exercise.Id);
+                var next = CurrentStep(row);
+                if (row?.State == ExerciseState.Ran && next is not null && (current is null || next > current))
+                {
+                    // Every step so far passes: go on to the next one now, not at the next save.
+                    var advanced = current is not null;
+                    current = next;
+                    if (advanced)
+                    {
+                        AnsiConsole.MarkupLine($"[green]Steps 1-{next - 1} pass.[/] Running Step {next}'s tests too...");
+                        continue;
+                    }
+                }
+            }
+
             if (settings.Once)
             {
                 return 0;
@@ -96,7 +118,11 @@ internal sealed class WatchCommand : Command<WatchSettings>
         return 0;
     }
 
-    private static void RunOnce(KataRepo repo, ExerciseInfo exercise, WatchSettings settings, bool firstRun, DateTime? savedAt, Stopwatch clock, CancellationToken cancel)
+    /// <summary>The first step not done of an exercise's row, if it ran; null when every step is done or nothing is known.</summary>
+    private static int? CurrentStep(ExerciseProgress? row) =>
+        row is null || row.Steps.Count == 0 ? null : row.Steps.FirstOrDefault(s => s.Number > 0 && s.State != StepState.Done)?.Number;
+
+    private static Board? RunOnce(BoardRenderer renderer, KataRepo repo, ExerciseInfo exercise, WatchSettings settings, bool firstRun, int? current, DateTime? savedAt, Stopwatch clock, CancellationToken cancel)
     {
         var console = AnsiConsole.Console;
         if (!firstRun && console.Profile.Capabilities.Interactive)
@@ -104,25 +130,28 @@ internal sealed class WatchCommand : Command<WatchSettings>
             console.Clear();
         }
 
+        // The first run is a plain dotnet test of the whole exercise, which restores: packages may have changed since
+        // the last restore (a git pull). Later runs skip the restore and run only the steps in scope.
+        List<int>? steps = firstRun || current is null ? null : exercise.Steps.Select(s => s.Number).Where(n => n <= current).ToList();
         Board board;
         RunOutcome outcome;
         try
         {
-            // The first run is a plain dotnet test, which restores: packages may have changed since the last restore
-            // (a git pull). Every later run skips the restore, which is where the fast loop gets its speed.
-            (board, outcome) = Companion.RunBoard(repo, settings, KataMode.Learner, exercise.Id, fast: firstRun ? null : settings.Strategy, cancel: cancel);
+            (board, outcome) = BoardRuns.Run(repo, settings, new TestSelection(KataMode.Learner, [exercise], steps, Fast: !firstRun), cancel);
         }
         catch (OperationCanceledException)
         {
-            return;
+            return null;
         }
 
-        BoardRenderer.Render(console, board);
+        renderer.Render(console, board);
         var total = savedAt is { } at ? DateTime.UtcNow - at : clock.Elapsed;
         console.WriteLine();
+        var scope = steps is null ? "every step" : steps.Count == 1 ? "Step 1" : $"Steps 1-{steps[^1]}";
         console.MarkupLine(
             $"[grey]{(savedAt is null ? "run" : "saved -> result")}: {Seconds(total)} s " +
-            $"(build {Seconds(outcome.Build)} s, tests {Seconds(outcome.Test)} s) at {DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}[/]");
+            $"(build {Seconds(outcome.Build)} s, tests {Seconds(outcome.Test)} s; {scope}{(steps is null ? "" : "; --all runs every step")}) at {DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}[/]");
+        return board;
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);

@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+
+namespace ConcurrencyKata.Tests.Repo;
+
+/// <summary>
+/// A test's step is stated once, by <c>[Step(N)]</c> on its fixture (or test): that is what every tool reads. The
+/// fixture's name starts with <c>StepN_</c> too, for people reading the tests; the two must never disagree.
+/// </summary>
+[TestFixture]
+public sealed partial class StepTests
+{
+    [Test]
+    public void Every_step_fixture_is_named_for_the_step_its_Step_attribute_gives()
+    {
+        var fixtures = 0;
+        foreach (string file in Directory.GetFiles(RepoFiles.PathOf("tests"), "*.cs", SearchOption.AllDirectories)
+                     .Where(f => ExerciseTests().IsMatch(f.Replace('\\', '/')) && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
+        {
+            string text = File.ReadAllText(file);
+            string name = Path.GetRelativePath(RepoFiles.Root, file).Replace('\\', '/');
+            foreach (Match fixture in StepFixture().Matches(text))
+            {
+                fixtures++;
+                string attribute = fixture.Groups["attribute"].Value;
+                string prefix = fixture.Groups["prefix"].Value;
+                attribute.ShouldBe(prefix, $"{name}: class Step{prefix}_{fixture.Groups["rest"].Value} carries [Step({attribute})]: the fixture's name and its step must say the same number.");
+            }
+
+            foreach (Match named in StepNamedClass().Matches(text))
+            {
+                StepFixture().Matches(text).Any(f => f.Index <= named.Index && named.Index < f.Index + f.Length).ShouldBeTrue(
+                    $"{name}: class {named.Groups["name"].Value} is named for a step but has no [Step(N)] right above it: the board would not know its step.");
+            }
+        }
+
+        fixtures.ShouldBeGreaterThan(10, "the exercises' step fixtures were not found");
+    }
+
+    [GeneratedRegex(@"/tests/\d{2}-[a-z0-9-]+/")]
+    private static partial Regex ExerciseTests();
+
+    /// <summary>[Step(N)] followed (after other attributes and modifiers) by class StepM_….</summary>
+    [GeneratedRegex(@"\[Step\((?<attribute>\d+)\)\][^{;]*?\bclass\s+Step(?<prefix>\d+)_(?<rest>\w+)", RegexOptions.Singleline)]
+    private static partial Regex StepFixture();
+
+    [GeneratedRegex(@"\bclass\s+(?<name>Step\d+_\w+)")]
+    private static partial Regex StepNamedClass();
+}

@@ -1,0 +1,147 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ConcurrencyKata.Companion;
+
+/// <summary>How much a failure tells the learner.</summary>
+internal enum DiagnosisKind
+{
+    /// <summary>A test's own diagnosis: an assertion or a deadline that says what broke and why.</summary>
+    NamesARule = 1,
+
+    /// <summary>An exception from the code under test that no test explained (e.g. "Queue empty."), or a thread that died.</summary>
+    Unexplained = 2,
+
+    /// <summary>The stub's NotImplementedException: the step is not started yet.</summary>
+    NotImplemented = 3,
+}
+
+/// <summary>
+/// A failure as the learner needs to read it: the diagnosis the test wrote, whole, without exception type names,
+/// inner-exception chains, stack frames or the assertion library's "should be / but was" layout; and how much it
+/// tells (<see cref="DiagnosisKind"/>), so that a board can lead with the failures that name a rule.
+/// </summary>
+internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind Kind)
+{
+    /// <summary>The longest diagnosis a board shows; dotnet test's own output has the rest.</summary>
+    public const int MaxLength = 700;
+
+    private const string AdditionalInfo = "Additional Info:";
+    private const string ScheduleTable = "The schedule that breaks it";
+
+    /// <summary>Reads the diagnosis out of a test's failure message.</summary>
+    public static Diagnosis Of(string test, string message)
+    {
+        var lines = message.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var first = lines.FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
+        var type = ExceptionPrefix().Match(first);
+        var typeName = type.Success ? type.Groups["type"].Value : null;
+        var kind = typeName switch
+        {
+            "NotImplementedException" => DiagnosisKind.NotImplemented,
+            null or "ShouldAssertException" or "AssertionException" or "MultipleAssertException" => DiagnosisKind.NamesARule,
+            _ => DiagnosisKind.Unexplained,
+        };
+
+        // Keep the test's own words: drop inner-exception chains and stack frames, and stop before a step table.
+        var kept = new List<string>();
+        foreach (var raw in lines)
+        {
+            var line = raw.TrimEnd();
+            var trimmed = line.TrimStart();
+            if (trimmed.StartsWith("---->", StringComparison.Ordinal) || trimmed.StartsWith("at ", StringComparison.Ordinal) && line.StartsWith(' '))
+            {
+                continue;
+            }
+
+            if (trimmed.StartsWith(ScheduleTable, StringComparison.Ordinal))
+            {
+                kept.Add("(The breaking schedule, step by step, is in dotnet test's output.)");
+                break;
+            }
+
+            kept.Add(line);
+        }
+
+        var text = string.Join('\n', kept).Trim();
+        if (type.Success && text.StartsWith(type.Value, StringComparison.Ordinal))
+        {
+            text = text[type.Value.Length..];
+        }
+
+        if (kind == DiagnosisKind.NotImplemented)
+        {
+            text = "not implemented yet: " + text;
+        }
+
+        if (text.Contains(AdditionalInfo, StringComparison.Ordinal) && kind == DiagnosisKind.NamesARule)
+        {
+            // Shouldly: "<expression>\n    should be\n<expected>\n    but was\n<actual>\n\nAdditional Info:\n    <diagnosis>".
+            var at = text.IndexOf(AdditionalInfo, StringComparison.Ordinal);
+            var assertion = OneLine(text[..at]);
+            text = OneLine(text[(at + AdditionalInfo.Length)..]) + (assertion.Length > 0 ? $" ({assertion})" : "");
+        }
+        else if (LearnerThreadThrew().IsMatch(text) || text.Contains("died of an unhandled", StringComparison.Ordinal))
+        {
+            kind = kind == DiagnosisKind.NotImplemented ? kind : DiagnosisKind.Unexplained;
+        }
+
+        text = OneLine(text);
+        if (text.Length > MaxLength)
+        {
+            text = text[..(MaxLength - 1)].TrimEnd() + "…";
+        }
+
+        return new Diagnosis(test, text, kind);
+    }
+
+    /// <summary>The test's name and its diagnosis: "Take_blocks: Deadlock suspected: …".</summary>
+    public override string ToString() => $"{Test}: {Text}";
+
+    /// <summary>Picks what a board shows for a group of failures: the distinct diagnoses that name a rule first, in
+    /// the order the tests ran, then the others, at most <paramref name="max"/>. Stubs that are not implemented yet
+    /// need saying once: they are shown only when nothing else failed, and then only the first.</summary>
+    public static IReadOnlyList<Diagnosis> Lead(IEnumerable<Diagnosis> failures, int max = 3)
+    {
+        var ordered = failures
+            .Select((d, i) => (d, i))
+            .OrderBy(x => (int)x.d.Kind)
+            .ThenBy(x => x.i)
+            .Select(x => x.d)
+            .DistinctBy(d => d.Text, StringComparer.Ordinal)
+            .ToList();
+        var explained = ordered.Where(d => d.Kind != DiagnosisKind.NotImplemented).Take(max).ToList();
+        return explained.Count > 0 ? explained : ordered.Take(1).ToList();
+    }
+
+    /// <summary>Lines joined by single spaces; the assertion library's indentation gone.</summary>
+    private static string OneLine(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var part in text.Split('\n'))
+        {
+            var piece = part.Trim();
+            if (piece.Length == 0)
+            {
+                continue;
+            }
+
+            if (builder.Length > 0)
+            {
+                builder.Append(' ');
+            }
+
+            builder.Append(piece);
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>"System.InvalidOperationException : " or "ConcurrencyKata.TestSupport.LearnerCodeException : ".</summary>
+    [GeneratedRegex(@"^(?:[A-Za-z_][\w`]*\.)*(?<type>[A-Za-z_]\w*Exception) : ")]
+    private static partial Regex ExceptionPrefix();
+
+    /// <summary>LearnerThread's report of an exception nobody expected: "taker-1 threw InvalidOperationException: …".</summary>
+    [GeneratedRegex(@"^[\w\- ]+ threw \w+Exception: ")]
+    private static partial Regex LearnerThreadThrew();
+}
