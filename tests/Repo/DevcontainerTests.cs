@@ -2,8 +2,8 @@ using System.Text.Json;
 
 namespace ConcurrencyKata.Tests.Repo;
 
-/// <summary>The dev container opens the kata ready to run: .NET 10 image, C# Dev Kit, restored, the solution as
-/// default, at least 2 CPUs.</summary>
+/// <summary>The dev container opens the kata ready to run, offline too: .NET 10 image, C# Dev Kit, packages and the
+/// Coyote tool restored, the solution as default, at least 2 CPUs.</summary>
 [TestFixture]
 public sealed class DevcontainerTests
 {
@@ -22,8 +22,11 @@ public sealed class DevcontainerTests
             "The image must be the .NET 10 dev container image.");
         root.GetProperty("hostRequirements").GetProperty("cpus").GetInt32().ShouldBeGreaterThanOrEqualTo(2,
             "The kata needs at least 2 CPUs: threads must really run at once.");
-        root.GetProperty("postCreateCommand").GetString().ShouldNotBeNull().ShouldContain("dotnet restore",
-            Case.Sensitive, "Restore on create, so the first dotnet test only builds.");
+        string postCreate = root.GetProperty("postCreateCommand").GetString().ShouldNotBeNull();
+        postCreate.ShouldContain("dotnet restore", Case.Sensitive, "Restore on create, so the first dotnet test only builds.");
+        postCreate.ShouldContain("build/coyote", Case.Sensitive,
+            "The build runs the Coyote tool (build/coyote/.config/dotnet-tools.json): restore it on create too, or an offline dojo breaks on its first build.");
+        postCreate.ShouldContain("dotnet tool restore", Case.Sensitive);
 
         JsonElement vscode = root.GetProperty("customizations").GetProperty("vscode");
         vscode.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()).ShouldContain("ms-dotnettools.csdevkit");

@@ -33,7 +33,14 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
     public static Diagnosis Of(string test, string message)
     {
         var lines = message.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        var first = lines.FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
+        lines = [.. lines.SkipWhile(l => l.Trim().Length == 0)];
+        if (lines.Length > 0 && Stage().Match(lines[0]) is { Success: true } stage)
+        {
+            // "SetUp : System.NotImplementedException : …": where it failed is NUnit's business, not the learner's.
+            lines[0] = lines[0][stage.Length..];
+        }
+
+        var first = lines.FirstOrDefault()?.Trim() ?? "";
         var type = ExceptionPrefix().Match(first);
         var typeName = type.Success ? type.Groups["type"].Value : null;
         var kind = typeName switch
@@ -136,6 +143,10 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
 
         return builder.ToString();
     }
+
+    /// <summary>NUnit's prefix for a failure outside the test body: "SetUp : ", "TearDown : ", "OneTimeSetUp: ".</summary>
+    [GeneratedRegex(@"^\s*(?:SetUp|TearDown|OneTimeSetUp|OneTimeTearDown)\s?: ")]
+    private static partial Regex Stage();
 
     /// <summary>"System.InvalidOperationException : " or "ConcurrencyKata.TestSupport.LearnerCodeException : ".</summary>
     [GeneratedRegex(@"^(?:[A-Za-z_][\w`]*\.)*(?<type>[A-Za-z_]\w*Exception) : ")]

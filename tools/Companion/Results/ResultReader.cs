@@ -175,7 +175,7 @@ internal static partial class ResultReader
     private static TestOutcome Classify(string? outcome, string message) => outcome switch
     {
         "Passed" => TestOutcome.Passed,
-        "Failed" or "Error" or "Timeout" when message.TrimStart().StartsWith("System.NotImplementedException", StringComparison.Ordinal) => TestOutcome.NotImplemented,
+        "Failed" or "Error" or "Timeout" when Diagnosis.Of("", message).Kind == DiagnosisKind.NotImplemented => TestOutcome.NotImplemented,
         "Failed" or "Error" or "Timeout" => TestOutcome.Failed,
         _ => TestOutcome.NotRun,
     };
