@@ -40,6 +40,13 @@ app.Configure(config =>
         .WithExample("catalog", "01-work-queue/03-if-instead-of-while")
         .WithExample("catalog", "01", "--repeat", "20")
         .WithExample("catalog", "--strict");
+    config.AddCommand<MutateCommand>("mutate").WithData(invocation)
+        .WithDescription("Mutation testing (Stryker.NET) of each exercise's reference solution with its tests; see docs/mutation.md.")
+        .WithExample("mutate", "01");
+    config.AddCommand<CoverageCommand>("coverage").WithData(invocation)
+        .WithDescription("Line and branch coverage of each exercise's reference solution by its tests (coverlet, ReportGenerator).")
+        .WithExample("coverage")
+        .WithExample("coverage", "02");
     config.AddCommand<CiCommand>("ci").WithData(invocation)
         .WithDescription("Everything CI checks: both modes, the catalog, the benchmarks' dry run, leftovers; ends with \"N passed, N failed\".");
     config.SetExceptionHandler((exception, _) =>
