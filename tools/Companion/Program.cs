@@ -25,7 +25,8 @@ app.Configure(config =>
         .WithExample("watch", "01")
         .WithExample("watch", "01", "--all")
         .WithExample("watch", "01", "--poll")
-        .WithExample("watch", "01", "--manual");
+        .WithExample("watch", "01", "--manual")
+        .WithExample("watch", "01", "--measure", "5");
     config.AddCommand<ResetCommand>("reset").WithData(invocation)
         .WithDescription("Throw away your work on an exercise and restore its stub from git (asks first).")
         .WithExample("reset", "01");
@@ -40,6 +41,9 @@ app.Configure(config =>
         .WithExample("catalog", "01-work-queue/03-if-instead-of-while")
         .WithExample("catalog", "01", "--repeat", "20")
         .WithExample("catalog", "--strict");
+    config.AddCommand<StageCommand>("stage").WithData(invocation)
+        .WithDescription("Replace your exercise folder with the code of a learner who has just finished a step (catalog/…/steps/).")
+        .WithExample("stage", "01", "2", "--over");
     config.AddCommand<MutateCommand>("mutate").WithData(invocation)
         .WithDescription("Mutation testing (Stryker.NET) of each exercise's reference solution with its tests; see docs/mutation.md.")
         .WithExample("mutate", "01");
