@@ -43,6 +43,23 @@ public sealed class DiagnosisTests
     }
 
     [Test]
+    public void Multiple_failures_are_read_one_by_one_and_a_repeat_of_the_same_rule_is_dropped()
+    {
+        var d = Diagnosis.Of("T",
+            "Multiple failures or warnings in test:\n" +
+            "  1) Threw nothing, but should have thrown LockOrderViolationException. Ranks must strictly increase.\n" +
+            "     at X.Y() in /k/tests/04/Step4.cs:line 3\n" +
+            "  2) ConcurrencyKata.TestSupport.LearnerCodeException : a thread holding C threw AssertionException: Threw nothing, but should have thrown LockOrderViolationException. Ranks must strictly increase.\n");
+
+        d.Kind.ShouldBe(DiagnosisKind.NamesARule);
+        d.Text.ShouldBe("Threw nothing, but should have thrown LockOrderViolationException. Ranks must strictly increase.");
+    }
+
+    [Test]
+    public void A_failure_in_set_up_is_read_like_one_in_the_test() =>
+        Diagnosis.Of("T", "SetUp : System.NotImplementedException : Step 4 (exercise 04): implement the OrderedLock constructor.").Kind.ShouldBe(DiagnosisKind.NotImplemented);
+
+    [Test]
     public void A_very_long_diagnosis_is_cut_with_an_ellipsis() =>
         Diagnosis.Of("T", new string('x', 5000)).Text.Length.ShouldBe(Diagnosis.MaxLength);
 }

@@ -28,6 +28,7 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
 
     private const string AdditionalInfo = "Additional Info:";
     private const string ScheduleTable = "The schedule that breaks it";
+    private const string MultipleFailures = "Multiple failures or warnings in test:";
 
     /// <summary>Reads the diagnosis out of a test's failure message.</summary>
     public static Diagnosis Of(string test, string message)
@@ -38,6 +39,11 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
         {
             // "SetUp : System.NotImplementedException : …": where it failed is NUnit's business, not the learner's.
             lines[0] = lines[0][stage.Length..];
+        }
+
+        if (lines.Length > 0 && lines[0].Trim().StartsWith(MultipleFailures, StringComparison.Ordinal))
+        {
+            return Multiple(test, lines);
         }
 
         var first = lines.FirstOrDefault()?.Trim() ?? "";
@@ -102,6 +108,45 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
         return new Diagnosis(test, text, kind);
     }
 
+    /// <summary>
+    /// NUnit's "Multiple failures or warnings in test:" followed by "1) …", "2) …": each item read on its own, the
+    /// ones that repeat an earlier item dropped (a thread's exception that only carries the same assertion).
+    /// </summary>
+    private static Diagnosis Multiple(string test, string[] lines)
+    {
+        var items = new List<List<string>>();
+        foreach (var line in lines.Skip(1))
+        {
+            var item = ItemNumber().Match(line);
+            if (item.Success)
+            {
+                items.Add([line[item.Length..]]);
+            }
+            else if (items.Count > 0)
+            {
+                items[^1].Add(line);
+            }
+        }
+
+        var read = items.Select(i => Of(test, string.Join('\n', i))).ToList();
+        if (read.Count == 0)
+        {
+            return new Diagnosis(test, MultipleFailures, DiagnosisKind.Unexplained);
+        }
+
+        var kept = new List<Diagnosis>();
+        foreach (var d in read.OrderBy(d => (int)d.Kind))
+        {
+            if (!kept.Any(k => k.Text.Contains(d.Text.TrimEnd('…'), StringComparison.Ordinal) || d.Text.Contains(k.Text.TrimEnd('…'), StringComparison.Ordinal)))
+            {
+                kept.Add(d);
+            }
+        }
+
+        var text = string.Join(" Also: ", kept.Select(k => k.Text));
+        return new Diagnosis(test, text.Length > MaxLength ? text[..(MaxLength - 1)].TrimEnd() + "…" : text, kept[0].Kind);
+    }
+
     /// <summary>The test's name and its diagnosis: "Take_blocks: Deadlock suspected: …".</summary>
     public override string ToString() => $"{Test}: {Text}";
 
@@ -143,6 +188,10 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
 
         return builder.ToString();
     }
+
+    /// <summary>"  1) " before an item of NUnit's multiple failures.</summary>
+    [GeneratedRegex(@"^\s*\d+\) ")]
+    private static partial Regex ItemNumber();
 
     /// <summary>NUnit's prefix for a failure outside the test body: "SetUp : ", "TearDown : ", "OneTimeSetUp: ".</summary>
     [GeneratedRegex(@"^\s*(?:SetUp|TearDown|OneTimeSetUp|OneTimeTearDown)\s?: ")]
