@@ -253,6 +253,26 @@ public static class ChunkSpy
         }
     }
 
+    /// <summary>Waits until the client has no chunk call in flight any more, or fails with <paramref name="diagnosis"/>.</summary>
+    public static void WaitForNoneInFlight(string diagnosis)
+    {
+        var clock = Stopwatch.StartNew();
+        lock (s_sync)
+        {
+            while (s_inFlight > 0)
+            {
+                TimeSpan left = Deadlines.Hang - clock.Elapsed;
+                if (left <= TimeSpan.Zero)
+                {
+                    Assert.Fail($"Still waiting after {Deadlines.Describe(Deadlines.Hang)}: the client still has {s_inFlight} chunk call(s) in flight. " +
+                                $"{diagnosis} The silos saw {DescribeLocked()}.");
+                }
+
+                Monitor.Wait(s_sync, left);
+            }
+        }
+    }
+
     private static void ReleaseHeldLocked()
     {
         foreach (ChunkCall call in s_calls)

@@ -28,7 +28,7 @@ public sealed class ChunkSpyFilter : IIncomingGrainCallFilter
         }
 
         long[] numbers = context.Request.GetArgument(0) is long[] given ? [.. given] : [];
-        CancellationToken token = context.Request.GetArgumentCount() > 1 && context.Request.GetArgument(1) is CancellationToken t ? t : default;
+        CancellationToken token = context.Request.GetCancellationToken();
         (ChunkCall? call, ChunkAction action) = ChunkSpy.Arrived(_silo, numbers);
         try
         {

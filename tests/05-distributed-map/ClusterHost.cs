@@ -19,7 +19,7 @@ public static class ClusterHost
     {
         var builder = new TestClusterBuilder(silos);
         builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;   // real sockets on 127.0.0.1
-        builder.Options.ConfigureFileLogging = false;
+        builder.Options.ConfigureFileLogging = Environment.GetEnvironmentVariable("KATA_ORLEANS_LOGS") == "1";
         builder.AddSiloBuilderConfigurator<KataSiloConfigurator>();
         builder.AddClientBuilderConfigurator<KataClientConfigurator>();
         TestCluster cluster = builder.Build();
@@ -61,11 +61,13 @@ public static class ClusterHost
         TestContext.Progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cluster: stopped in {clock.ElapsedMilliseconds} ms"));
     }
 
-    /// <summary>Kills one silo (an immediate, ungraceful stop: a crash, as far as the rest of the cluster can tell).</summary>
-    public static void Kill(TestCluster cluster, SiloHandle silo)
+    /// <summary>Kills one silo: an immediate, ungraceful stop of its runtime (a crash, as far as the rest of the cluster
+    /// can tell: its connections drop, nothing is handed over). The silo's host is disposed later, with the cluster,
+    /// once the test has released what it held there: disposing it now would wait for those held calls.</summary>
+    public static void Kill(SiloHandle silo)
     {
-        ArgumentNullException.ThrowIfNull(cluster);
-        if (!Finished(cluster.KillSiloAsync(silo), StartStopDeadline))
+        ArgumentNullException.ThrowIfNull(silo);
+        if (!Finished(silo.StopSiloAsync(stopGracefully: false), StartStopDeadline))
         {
             Assert.Fail($"Killing silo {silo.SiloAddress} did not finish within {Deadlines.Describe(StartStopDeadline)}.");
         }
