@@ -82,6 +82,20 @@ public abstract class ClusterTest : ChildProcessTest
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(numbers);
+        int expectedChunks = (numbers.Count + chunkSize - 1) / chunkSize;
+        result.Chunks.Count.ShouldBe(expectedChunks,
+            $"{numbers.Count} numbers in chunks of {chunkSize} make {expectedChunks} chunks (the last one partial if it must be), but the " +
+            $"result reports {result.Chunks.Count}: round the chunk count up ((count + chunkSize - 1) / chunkSize), and report each chunk exactly once.");
+        int next = 0;
+        foreach (ChunkReport chunk in result.Chunks)
+        {
+            chunk.Offset.ShouldBe(next, $"The chunk reports follow the input, each exactly once, without a gap or an overlap: a chunk at offset {next} was expected, not {chunk.Offset}.");
+            chunk.Count.ShouldBe(Math.Min(chunkSize, numbers.Count - next), $"The chunk at offset {next} should hold {Math.Min(chunkSize, numbers.Count - next)} numbers.");
+            chunk.Attempts.ShouldBeGreaterThanOrEqualTo(1, $"The chunk at offset {next} reports {chunk.Attempts} attempts: a chunk takes at least one.");
+            chunk.Silo.ShouldNotBeNull($"The chunk at offset {next} reports no silo: take it from the ChunkResult of the attempt that answered.");
+            next += chunk.Count;
+        }
+
         result.Verdicts.Count.ShouldBe(numbers.Count,
             $"Exactly once: {numbers.Count} numbers went in and {result.Verdicts.Count} verdicts came out. Each number has exactly one verdict, " +
             "whatever was retried: write a chunk's verdicts at its offset, once, from the one attempt whose answer you took.");
@@ -93,20 +107,6 @@ public abstract class ClusterTest : ChildProcessTest
                 Assert.Fail($"Verdict {i} (for {numbers[i]}) is {result.Verdicts[i]}, but {numbers[i]} is {(expected[i] ? "" : "not ")}prime. " +
                             "Verdicts come back in input order: put each chunk's verdicts at that chunk's offset, not in the order the chunks finish.");
             }
-        }
-
-        int expectedChunks = (numbers.Count + chunkSize - 1) / chunkSize;
-        result.Chunks.Count.ShouldBe(expectedChunks,
-            $"{numbers.Count} numbers in chunks of {chunkSize} make {expectedChunks} chunks (the last one partial if it must be), but the " +
-            $"result reports {result.Chunks.Count}. Round the chunk count up, and report each chunk exactly once.");
-        int next = 0;
-        foreach (ChunkReport chunk in result.Chunks)
-        {
-            chunk.Offset.ShouldBe(next, $"The chunk reports follow the input, each exactly once, without a gap or an overlap: a chunk at offset {next} was expected, not {chunk.Offset}.");
-            chunk.Count.ShouldBe(Math.Min(chunkSize, numbers.Count - next), $"The chunk at offset {next} should hold {Math.Min(chunkSize, numbers.Count - next)} numbers.");
-            chunk.Attempts.ShouldBeGreaterThanOrEqualTo(1, $"The chunk at offset {next} reports {chunk.Attempts} attempts: a chunk takes at least one.");
-            chunk.Silo.ShouldNotBeNull($"The chunk at offset {next} reports no silo: take it from the ChunkResult of the attempt that answered.");
-            next += chunk.Count;
         }
     }
 }

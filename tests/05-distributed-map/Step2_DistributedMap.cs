@@ -105,8 +105,8 @@ public sealed class Step2_DistributedMap : ClusterTest
 
         InvalidOperationException failure = map.MapAsync(numbers).ShouldFail<InvalidOperationException>(
             "MapAsync never completed although one chunk failed.",
-            "A chunk whose grain call fails fails the whole map with that exception, as it is: a wrong or partial result is never returned " +
-            "as a valid one.");
+            "A chunk whose grain call fails fails the whole map with that exception, as it is, and at once: a wrong or partial result is " +
+            "never returned as a valid one, and a chunk's own failure is not tried again (retry only lost attempts, Step 4).");
         failure.Message.ShouldContain(ChunkSpy.InjectedMessage, Case.Sensitive,
             "The map failed with an exception of its own; pass on the chunk's exception, which says why it failed.");
 

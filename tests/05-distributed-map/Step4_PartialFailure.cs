@@ -106,11 +106,12 @@ public sealed class Step4_PartialFailure : ClusterTest
 
         InvalidOperationException failure = map.MapAsync(numbers).ShouldFail<InvalidOperationException>(
             "MapAsync never completed although one chunk failed.",
-            "A chunk that fails for its own reason (the grain threw) fails the map with that exception, as it is.");
+            "A chunk that fails for its own reason (the grain threw) fails the map with that exception, as it is, at once: retry only lost " +
+            "attempts, an exception the grain threw would only be thrown again.");
         failure.Message.ShouldContain(ChunkSpy.InjectedMessage, Case.Sensitive, "Pass on the chunk's own exception, which says why it failed.");
         int calls = ChunkSpy.Calls().Count(c => c.First == bad);
         calls.ShouldBe(1,
-            $"The chunk that failed for its own reason was sent {calls} times. Retry only lost attempts (this attempt's deadline passed, or " +
+            $"The chunk that failed for its own reason was sent {calls} times: retry only lost attempts (this attempt's deadline passed, or " +
             "its silo was lost: SiloUnavailableException, OrleansMessageRejectionException, ConnectionFailedException, TimeoutException): " +
             "an exception the grain threw would only be thrown again, MaxAttempts times over.");
     }
@@ -123,9 +124,11 @@ public sealed class Step4_PartialFailure : ClusterTest
 
         map.MapAsync(Oracle.Numbers(5, start: 95_000_000)).ShouldFail<TimeoutException>(
             $"{OwnDeadline} And stop after MaxAttempts: a chunk that is lost every time must fail the map, not be retried forever.",
-            "A chunk lost on every attempt fails the map with TimeoutException after MaxAttempts attempts.");
+            "A chunk lost on every attempt fails the map with TimeoutException after MaxAttempts attempts: try a lost attempt again, up to " +
+            "MaxAttempts, then give up with TimeoutException.");
         int sent = ChunkSpy.Sent;
-        sent.ShouldBe(3, $"With MaxAttempts = 3, a chunk that is never answered is sent exactly 3 times, not {sent}: retries are bounded.");
+        sent.ShouldBe(3, $"With MaxAttempts = 3, a chunk that is never answered is sent exactly 3 times, not {sent}: try a lost attempt again " +
+            "(with a new grain id: a new route), and stop after MaxAttempts.");
     }
 
     [Test]
