@@ -31,12 +31,14 @@ public sealed class Step4_SiloProcesses : ChildProcessTest
 
         int[] ports = FreePorts(4);
         string clusterId = "kata-05-test-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        var started = Stopwatch.StartNew();
         TrackedProcess survivor = StartSilo("silo A", ports[0], ports[1], primary: ports[0], clusterId, hold: false);
-        string survivorAddress = Ready(survivor);
         TrackedProcess victim = StartSilo("silo B", ports[2], ports[3], primary: ports[0], clusterId, hold: true);
+        string survivorAddress = Ready(survivor);
         Ready(victim);
-
         using IHost client = StartClient(clusterId, ports[1], ports[3]);
+        TestContext.Progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"processes: two silo processes and a client started in {started.ElapsedMilliseconds} ms"));
         var map = new DistributedPrimeMap(client.Services.GetRequiredService<IClusterClient>(), options);
         long[] numbers = Oracle.Numbers(80, start: 99_000_000);
         Task<MapResult> mapping = map.MapAsync(numbers);
@@ -60,9 +62,12 @@ public sealed class Step4_SiloProcesses : ChildProcessTest
             "Silo B answered nothing (it held every chunk until it was killed): every chunk's answer must come from silo A.");
         result.Chunks.ShouldContain(c => c.Attempts >= 2, "Some chunks were lost with silo B, so they took at least two attempts.");
 
+        var stopping = Stopwatch.StartNew();
         client.StopAsync().Wait(StartDeadline);
         survivor.CloseInput();   // PrimeSilo stops cleanly when its stdin ends
         survivor.ShouldExitWithCode(0, "A PrimeSilo whose stdin ends stops its silo and exits with code 0.");
+        TestContext.Progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"processes: the client and silo A stopped in {stopping.ElapsedMilliseconds} ms"));
     }
 
     private static void ShouldBeCompleteAndExactlyOnce(MapResult result, long[] numbers, int chunkSize)
