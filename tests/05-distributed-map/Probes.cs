@@ -5,9 +5,9 @@ namespace ConcurrencyKata.Tests.DistributedMapTests;
 /// <summary>
 /// Checks, without a cluster, whether the learner's code has got past its stub: a stub's
 /// <see cref="NotImplementedException"/> (naming its step) comes out at once, so that on the stubs every test fails
-/// within milliseconds instead of waiting for a cluster to start (docs/testing.md, rule 4 of the brief: stubs fail
-/// fast). Anything else the probe meets (your code is implemented, and needs a real silo) is ignored: the real test
-/// then runs on the cluster.
+/// within milliseconds instead of waiting for a cluster to start (the stubs fail fast, as the README promises).
+/// Anything else the probe meets (your code is implemented, and needs a real silo) is ignored: the real test then
+/// runs on the cluster.
 /// </summary>
 internal static class Probes
 {

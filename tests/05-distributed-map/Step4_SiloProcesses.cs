@@ -18,6 +18,7 @@ namespace ConcurrencyKata.Tests.DistributedMapTests;
 [Step(4)]
 [TestFixture]
 [NonParallelizable]
+[Category(Deadlines.ProcessClusterCategory)]
 public sealed class Step4_SiloProcesses : ChildProcessTest
 {
     /// <summary>How long a silo process may take to start serving: 60 s (scaled, never below 30 s).</summary>
