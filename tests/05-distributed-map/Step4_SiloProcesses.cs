@@ -24,6 +24,19 @@ public sealed class Step4_SiloProcesses : ChildProcessTest
     /// <summary>How long a silo process may take to start serving: 60 s (scaled, never below 30 s).</summary>
     private static TimeSpan StartDeadline => ClusterHost.StartStopDeadline;
 
+    /// <summary>Every silo process this fixture started. The test's tear-down ends them (ChildProcessTest); this list is
+    /// the fixture's own safety net, for a test abandoned at its whole-test deadline, whose tear-down never runs.</summary>
+    private readonly List<int> _started = [];
+
+    [OneTimeTearDown]
+    public void NoSiloProcessOutlivesTheFixture()
+    {
+        foreach (int pid in _started.Where(ChildProcesses.IsRunning))
+        {
+            ChildProcesses.Kill(pid);
+        }
+    }
+
     [Test]
     public void A_silo_process_killed_by_the_OS_mid_map_loses_no_chunk()
     {
@@ -79,7 +92,7 @@ public sealed class Step4_SiloProcesses : ChildProcessTest
             "One report per chunk, in input order: report each chunk exactly once.");
     }
 
-    private static TrackedProcess StartSilo(string name, int siloPort, int gatewayPort, int primary, string clusterId, bool hold)
+    private TrackedProcess StartSilo(string name, int siloPort, int gatewayPort, int primary, string clusterId, bool hold)
     {
         string appHost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "PrimeSilo.exe" : "PrimeSilo");
         if (!File.Exists(appHost))
@@ -97,7 +110,9 @@ public sealed class Step4_SiloProcesses : ChildProcessTest
             arguments.Add("--hold");
         }
 
-        return TrackedProcess.Start(appHost, name, arguments);
+        TrackedProcess silo = TrackedProcess.Start(appHost, name, arguments);
+        _started.Add(silo.Id);
+        return silo;
     }
 
     /// <summary>Waits for the silo's "ready &lt;address&gt;" line; returns the address.</summary>
