@@ -65,7 +65,9 @@ public sealed class Step3_Placement : ClusterTest
         ChunkSpy.Rule = _ => ChunkAction.Hold;
         Task<MapResult> mapping = NewMap(Options(chunkSize: 5, inFlight: 6)).MapAsync(numbers);
 
-        ChunkSpy.WaitUntil(calls => calls.Count(c => c.IsHeld) == 6, "Six chunks should be in flight, held where they landed (MaxChunksInFlight = 6).");
+        ChunkSpy.WaitUntil(calls => calls.Count(c => c.IsHeld) == 6,
+            "Six chunks should be in flight, held where they landed (MaxChunksInFlight = 6). Fewer arrived: the others wait in one silo's " +
+            $"queue for one grain id's few activations. {OneRoute}");
         var busy = ChunkSpy.Held().Select(c => c.Silo).Distinct().ToList();
         busy.Count.ShouldBe(3, $"The six chunks in flight at once are all on {string.Join(" and ", busy)}: the other silos sit idle. {OneRoute}");
 
