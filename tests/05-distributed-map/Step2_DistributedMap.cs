@@ -81,13 +81,15 @@ public sealed class Step2_DistributedMap : ClusterTest
             "or Parallel.ForEachAsync with MaxDegreeOfParallelism). An unbounded fan-out sends every chunk at once and floods the silos: " +
             "no back-pressure across the network.");
 
-        // Release the held calls one at a time: each answer frees exactly one slot for the next chunk.
+        // Release the held calls one at a time: each answer frees exactly one slot for the next chunk. (The client's count,
+        // not the silo's: with one grain id, a silo runs only a few activations of it, and the rest of the calls in flight
+        // wait in its queue.)
         for (int released = 1; released <= 9; released++)
         {
-            ChunkSpy.WaitUntil(calls => calls.Count(c => c.IsHeld) == 3, "Three chunks should be held at the silo.");
+            ChunkSpy.WaitUntil(calls => calls.Any(c => c.IsHeld), "A chunk should be held at the silo.");
             ChunkSpy.Held()[0].Release();
             int expected = Math.Min(12, 3 + released);
-            ChunkSpy.WaitUntil(calls => calls.Count == expected,
+            ChunkSpy.WaitUntil(_ => ChunkSpy.Sent == expected,
                 $"After {released} answer(s), {expected} chunks should have been sent: each answer frees a slot, and the next chunk goes out at once.");
         }
 
