@@ -74,7 +74,7 @@ public sealed class Step4_PartialFailure : ClusterTest
     public void A_silo_killed_mid_map_loses_no_chunk_and_duplicates_none()
     {
         long[] numbers = Oracle.Numbers(120, start: 80_000_000);
-        DistributedPrimeMap map = NewMap(Options(chunkSize: 5, inFlight: 6, timeout: TimeSpan.FromSeconds(1), attempts: 4));
+        DistributedPrimeMap map = NewMap(Options(chunkSize: 5, inFlight: 6, timeout: TimeSpan.FromSeconds(2), attempts: 5));
         SiloAddress primary = Cluster.Primary!.SiloAddress;
         SiloHandle victim = Silos.First(s => s.SiloAddress != primary);
         ChunkSpy.Rule = call => call.Silo == victim.SiloAddress ? ChunkAction.Hold : ChunkAction.Pass;
