@@ -82,7 +82,9 @@ public sealed class DeadlineCommand : DelegatingTestCommand
         };
 
         thread.Start();
-        TimeSpan limit = IsSystematic(Test) ? Deadlines.SystematicTest : Deadlines.WholeTest;
+        TimeSpan limit = IsInCategory(Test, Systematic.Category) ? Deadlines.SystematicTest
+            : IsInCategory(Test, Deadlines.ProcessClusterCategory) ? Deadlines.ProcessClusterTest
+            : Deadlines.WholeTest;
         if (!thread.Join(limit))
         {
             // The test's own thread is stuck inside learner code. It cannot be stopped, only abandoned: it is a
@@ -124,12 +126,13 @@ public sealed class DeadlineCommand : DelegatingTestCommand
         return null;
     }
 
-    /// <summary>Whether the test or its fixture is in category "Systematic" (<see cref="Systematic"/>).</summary>
-    private static bool IsSystematic(ITest test)
+    /// <summary>Whether the test or its fixture is in <paramref name="category"/> ("Systematic": <see cref="Systematic"/>;
+    /// "ProcessCluster": <see cref="Deadlines.ProcessClusterCategory"/>).</summary>
+    private static bool IsInCategory(ITest test, string category)
     {
         for (ITest? t = test; t is not null; t = t.Parent)
         {
-            if (t.Properties[NUnit.Framework.Internal.PropertyNames.Category].Contains(Systematic.Category))
+            if (t.Properties[NUnit.Framework.Internal.PropertyNames.Category].Contains(category))
             {
                 return true;
             }

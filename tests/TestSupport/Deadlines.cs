@@ -33,6 +33,16 @@ public static class Deadlines
     /// would explore fewer schedules.</summary>
     public static TimeSpan SystematicTest => WholeTest > TimeSpan.FromMinutes(1) ? WholeTest : TimeSpan.FromMinutes(1);
 
+    /// <summary>The NUnit category of tests that start a cluster of OS processes (<c>[Category(Deadlines.ProcessClusterCategory)]</c>):
+    /// their whole-test deadline is <see cref="ProcessClusterTest"/>.</summary>
+    public const string ProcessClusterCategory = "ProcessCluster";
+
+    /// <summary>The whole-test deadline of a test that starts a cluster of OS processes (exercise 05's silo processes):
+    /// <see cref="WholeTest"/>, but never shorter than two minutes. Starting .NET processes that each host a server
+    /// takes seconds, many on a busy 2-core machine; a <c>KATA_DEADLINE_SCALE</c> below 1 shortens the waits that wrong
+    /// code makes a test sit out, never the time correct code needs to start its processes.</summary>
+    public static TimeSpan ProcessClusterTest => WholeTest > TimeSpan.FromMinutes(2) ? WholeTest : TimeSpan.FromMinutes(2);
+
     /// <summary>Scales <paramref name="deadline"/> by <see cref="Scale"/>.</summary>
     public static TimeSpan Scaled(TimeSpan deadline) => TimeSpan.FromTicks((long)(deadline.Ticks * Scale));
 

@@ -71,12 +71,20 @@ public sealed class TrackedProcess : IDisposable
     /// it for the current test, and starts draining its output.</summary>
     /// <param name="fileName">The program, e.g. an apphost next to the tests.</param>
     /// <param name="name">What it is, for messages.</param>
-    public static TrackedProcess Start(string fileName, string name)
+    public static TrackedProcess Start(string fileName, string name) => Start(fileName, name, []);
+
+    /// <summary>Like <see cref="Start(string, string)"/>, with command-line <paramref name="arguments"/> (each passed
+    /// as one argument, no shell).</summary>
+    /// <param name="fileName">The program, e.g. an apphost next to the tests.</param>
+    /// <param name="name">What it is, for messages.</param>
+    /// <param name="arguments">Its arguments.</param>
+    public static TrackedProcess Start(string fileName, string name, IReadOnlyList<string> arguments)
     {
+        ArgumentNullException.ThrowIfNull(arguments);
         var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
         var process = new Process
         {
-            StartInfo = new ProcessStartInfo(fileName)
+            StartInfo = new ProcessStartInfo(fileName, arguments)
             {
                 UseShellExecute = false,
                 CreateNoWindow = true,
