@@ -56,6 +56,12 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
 {
     private readonly ConcurrentDictionary<string, RunResults> _lastResults = new(StringComparer.Ordinal);
 
+    /// <summary>Guards <see cref="_runSettingsWritten"/>: test workers ask for the run settings at once.</summary>
+    private readonly object _runSettingsSync = new();
+
+    /// <summary>Whether <see cref="RunSettings"/> has written the catalog's run settings (guarded by <see cref="_runSettingsSync"/>).</summary>
+    private bool _runSettingsWritten;
+
     /// <summary>Echo each unit's test output (for a single unit, explored by hand).</summary>
     public bool ShowTestOutput { get; init; }
 
@@ -207,7 +213,7 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
         }
 
         var assembly = Path.Combine(run, exercise.TestAssemblyName + ".dll");
-        List<string> args = ["test", assembly, "--settings", Path.Combine(repo.Root, "tests", "kata.runsettings"), "--results-directory", results, "--logger", "trx"];
+        List<string> args = ["test", assembly, "--settings", RunSettings(), "--results-directory", results, "--logger", "trx"];
         if (filter is not null)
         {
             args.AddRange(["--filter", filter]);
@@ -225,6 +231,29 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
         return result.TimedOut
             ? read with { Problems = [.. read.Problems, new RunProblem(unit.Exercise, "the test run did not finish within 20 minutes and was stopped")] }
             : read;
+    }
+
+    /// <summary>
+    /// tests/kata.runsettings without its hang backstop (the blame collector, one more process per run): a catalog run
+    /// has its own deadline, and every test its own. Written once per catalog run, under artifacts/catalog/.
+    /// </summary>
+    private string RunSettings()
+    {
+        lock (_runSettingsSync)
+        {
+            var path = Path.Combine(repo.Root, "artifacts", "catalog", "catalog.runsettings");
+            if (_runSettingsWritten)
+            {
+                return path;
+            }
+
+            var settings = System.Xml.Linq.XDocument.Load(Path.Combine(repo.Root, "tests", "kata.runsettings"));
+            settings.Root!.Element("DataCollectionRunSettings")?.Remove();
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            settings.Save(path);
+            _runSettingsWritten = true;
+            return path;
+        }
     }
 
     /// <summary>
