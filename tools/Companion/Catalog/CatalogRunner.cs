@@ -234,8 +234,9 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
     }
 
     /// <summary>
-    /// tests/kata.runsettings without its hang backstop (the blame collector, one more process per run): a catalog run
-    /// has its own deadline, and every test its own. Written once per catalog run, under artifacts/catalog/.
+    /// tests/kata.runsettings without its hang backstop (the blame collector, one more process per run: a catalog run
+    /// has its own deadline, and every test its own) and without the kata's console logger (the catalog reads the TRX
+    /// file, and shows the board). Written once per catalog run, under artifacts/catalog/.
     /// </summary>
     private string RunSettings()
     {
@@ -249,6 +250,7 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
 
             var settings = System.Xml.Linq.XDocument.Load(Path.Combine(repo.Root, "tests", "kata.runsettings"));
             settings.Root!.Element("DataCollectionRunSettings")?.Remove();
+            settings.Root.Descendants("Logger").Where(l => (string?)l.Attribute("friendlyName") == "kata").Remove();
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             settings.Save(path);
             _runSettingsWritten = true;
