@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
+using System.Xml.Linq;
 
 namespace ConcurrencyKata.Companion;
 
@@ -248,7 +249,7 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
                 return path;
             }
 
-            var settings = System.Xml.Linq.XDocument.Load(Path.Combine(repo.Root, "tests", "kata.runsettings"));
+            var settings = XDocument.Load(Path.Combine(repo.Root, "tests", "kata.runsettings"));
             settings.Root!.Element("DataCollectionRunSettings")?.Remove();
             settings.Root.Descendants("Logger").Where(l => (string?)l.Attribute("friendlyName") == "kata").Remove();
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
