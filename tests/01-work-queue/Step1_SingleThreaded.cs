@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ConcurrencyKata.Tests.WorkQueue;
 
 /// <summary>Step 1: the queue's plain semantics, one thread at a time. See exercises/01-work-queue/README.md.</summary>
@@ -114,5 +116,34 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
         }).ShouldFinish("Put or Take waited although it should not have: is the full/empty test right after the buffer wraps around?");
 
         taken.ShouldBe(Enumerable.Range(0, next).ToList(), "Every item put comes out exactly once, oldest first, however often the queue fills and drains.");
+    }
+
+    [Test]
+    public void The_queue_keeps_no_reference_to_a_taken_item()
+    {
+        var queue = new WorkQueue<object>();
+        WeakReference taken = PutAndTake(queue);
+        for (int i = 0; i < 3 && taken.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        taken.IsAlive.ShouldBeFalse(
+            "The queue still refers to an item it has handed out, so the item cannot be freed while the queue lives (a " +
+            "memory leak that grows with every item). Whatever holds the items must let go of a taken one: Queue<T>.Dequeue " +
+            "does; an array must have its slot set to default.");
+        GC.KeepAlive(queue);
+    }
+
+    /// <summary>Puts a new object and another item, takes the object back, and returns a weak reference to it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference PutAndTake(WorkQueue<object> queue)
+    {
+        var item = new object();
+        queue.Put(item);
+        queue.Put("another item");
+        queue.Take().ShouldBeSameAs(item, "Take returns the oldest item.");
+        return new WeakReference(item);
     }
 }

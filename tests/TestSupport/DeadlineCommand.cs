@@ -8,6 +8,12 @@ namespace ConcurrencyKata.TestSupport;
 /// (see <see cref="ConcurrencyKata.Tests.TestAttribute"/>).</summary>
 public sealed class DeadlineCommand : DelegatingTestCommand
 {
+    /// <summary>What a <see cref="SynchronizationLockException"/> means.</summary>
+    public const string MonitorNeedsTheLock =
+        "SynchronizationLockException: Monitor.Wait, Monitor.Pulse and Monitor.PulseAll may only be called by the thread that " +
+        "holds the lock, on the object it locked. Call them inside lock (_sync) { ... }: a pulse \"after the lock, to keep the " +
+        "lock short\" or on another object throws.";
+
     /// <summary>True on the thread (and the threads it starts) of a test that runs under a deadline.</summary>
     private static readonly AsyncLocal<bool> s_underDeadline = new();
 
@@ -59,16 +65,31 @@ public sealed class DeadlineCommand : DelegatingTestCommand
                 "your code: a wrong 'full'/'empty' check, a lock that some stuck thread still holds, or a join on a thread that " +
                 "never ends. The test's thread is abandoned; the remaining tests go on. " +
                 UnhandledExceptions.Describe(UnhandledExceptions.TakeAll()));
-            return context.CurrentResult;
+            return NameTheRule(context.CurrentResult);
         }
 
         if (escaped is not null)
         {
             context.CurrentResult.RecordException(escaped);
-            return context.CurrentResult;
+            return NameTheRule(context.CurrentResult);
         }
 
-        return result ?? context.CurrentResult;
+        return NameTheRule(result ?? context.CurrentResult);
+    }
+
+    /// <summary>Some exceptions mean one rule whatever the test: the failure says it, wherever the exception was
+    /// thrown (the test's thread, a learner thread, a thread that died of it).</summary>
+    private static TestResult NameTheRule(TestResult result)
+    {
+        string message = result.Message ?? "";
+        if (result.ResultState.Status == TestStatus.Failed
+            && message.Contains(nameof(SynchronizationLockException), StringComparison.Ordinal)
+            && !message.Contains(MonitorNeedsTheLock, StringComparison.Ordinal))
+        {
+            result.SetResult(result.ResultState, message + " " + MonitorNeedsTheLock, result.StackTrace);
+        }
+
+        return result;
     }
 
     /// <summary>Whether the test or its fixture is in category "Systematic" (<see cref="Systematic"/>).</summary>
