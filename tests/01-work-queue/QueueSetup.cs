@@ -15,7 +15,7 @@ internal static class QueueSetup
             }
         }).ShouldFinish(
             "Put waited although the queue still had room for the item: check the 'is it full?' test " +
-            "(Count == Capacity, not Count == Capacity - 1).");
+            "(Count == Capacity, not Count == Capacity - 1), and that Capacity is the bound given to the constructor.");
 
     /// <summary>Fails unless <paramref name="exception"/> carries <paramref name="token"/>, the caller's.</summary>
     /// <param name="exception">What the cancelled call threw.</param>

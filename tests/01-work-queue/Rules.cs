@@ -55,11 +55,11 @@ internal static class Rules
         "Every call disposes its CancellationTokenRegistration when it returns (`using CancellationTokenRegistration r = " +
         "token.Register(...)`): otherwise each call leaves a callback, and the whole queue with it, on the caller's token.";
 
-    /// <summary>Step 2 to 4: reads go through the lock too.</summary>
+    /// <summary>Step 2 to 4: the "harmless" reads and writes go through the lock too.</summary>
     public const string HarmlessReads =
-        "A read of two fields without the lock (\"is it empty?\", then \"was Complete() called?\") is not one fact: between " +
-        "them another thread can put an item and complete the queue. Every read of the shared state, properties included " +
-        "(Count, IsCompleted, UnfinishedTasks), goes through the same lock as the writes.";
+        "Every read and write of the shared state, the \"harmless\" ones included (a counter updated after the lock \"to keep " +
+        "it short\", Count, IsCompleted, UnfinishedTasks), goes through the same lock as the rest: a counter's ++ reads, adds " +
+        "and writes back, so two threads doing it at once lose one update, and two reads outside the lock are not one fact.";
 
     /// <summary>Step 4: the enumeration lets go of the lock between items.</summary>
     public const string NoYieldInsideTheLock =

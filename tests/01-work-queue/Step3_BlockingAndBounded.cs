@@ -25,6 +25,10 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         "and check token.ThrowIfCancellationRequested() each time round the wait loop.";
     private const string CancelledMustThrow =
         $"{Rules.CancellationIsNotATimeout} {Rules.NoTrace}";
+    private const string MustGiveUp =
+        "A timed call must give up after its timeout: Monitor.Wait(_sync, remaining), and return false once nothing is left of it.";
+    private const string StillFull =
+        $"The queue was still full: a TryPut that went on after its wait without checking again that there is room. {Rules.WhileNotIf}";
 
     [Test]
     public void Take_blocks_until_an_item_is_put()
@@ -146,9 +150,11 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
                         }
                     }),
                 ],
-                "Lost wake-up: producers wait for room and consumers wait for items, on one monitor. Monitor.Pulse wakes just one " +
-                "waiter, possibly of the wrong kind, which goes back to sleep; the one that could proceed is never woken. " +
-                "Use Monitor.PulseAll after every Put and every Take.",
+                "Lost wake-up: producers wait for room and consumers wait for items, on one monitor, and each side must wake the " +
+                "other: a Take that does not PulseAll leaves the putters asleep (Lost wake-up: Put was never woken after Take made " +
+                "room), a Put that does not leaves the takers asleep (Lost wake-up: Take was never woken after Put), and Monitor.Pulse " +
+                "wakes just one waiter, possibly of the wrong kind, which goes back to sleep while the one that could proceed is never " +
+                "woken. Use Monitor.PulseAll after every Put and every Take.",
                 Deadlines.Hang,
                 diagnosisIfThrew: Rules.WhileNotIf);
 
@@ -202,7 +208,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
 
         var (added, elapsed) = ((bool, TimeSpan))putter.ShouldFinish(
             "TryPut(100 ms) on a full queue never returned: it must give up after its timeout.")!;
-        added.ShouldBeFalse("TryPut returns false when the queue stayed full until the timeout.");
+        added.ShouldBeFalse($"TryPut returns false when the queue stayed full until the timeout. {StillFull}");
         elapsed.ShouldBeGreaterThanOrEqualTo(timeout * 0.6, "TryPut returned false long before its timeout: it must wait for room first.");
         queue.Count.ShouldBe(1, "A TryPut that timed out must not add its item.");
         queue.Take().ShouldBe(1);
@@ -260,6 +266,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         using var cancel = new CancellationTokenSource();
         var taker = LearnerThread.Start("taker", () => queue.Take(cancel.Token));
         taker.ShouldBlock($"Take returned on an empty queue. {TakeMustWait}");
+        WakeForSomeoneElse(taker, token => LearnerThread.Start("other-taker", () => queue.Take(token)));
 
         Cancellation.CancelOnOwnThread(cancel);
         taker.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled Take must throw OperationCanceledException. {CancelledMustThrow}")
@@ -278,6 +285,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         using var cancel = new CancellationTokenSource();
         var putter = LearnerThread.Start("putter", () => queue.Put(2, cancel.Token));
         putter.ShouldBlock($"Put returned although the queue was full. {PutMustWait}");
+        WakeForSomeoneElse(putter, token => LearnerThread.Start("other-putter", () => queue.Put(9, token)));
 
         Cancellation.CancelOnOwnThread(cancel);
         putter.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled Put must throw OperationCanceledException. {CancelledMustThrow}")
@@ -299,13 +307,14 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         patient.ShouldBlock($"Take returned on an empty queue. {TakeMustWait}");
 
         Cancellation.CancelOnOwnThread(cancel);
-        cancelled.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled Take must throw OperationCanceledException. {CancelledMustThrow}")
-            .ShouldCarry("Take", cancel.Token);
+        cancelled.TryJoin();
 
         // The wake-up that let the cancelled taker leave also woke the patient one; it must go back to waiting.
         patient.ShouldBlock(
             "Take returned after another taker was cancelled, although no item was put: only the cancelled token's owner may " +
             $"leave. {Rules.WhileNotIf}");
+        cancelled.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled Take must throw OperationCanceledException. {CancelledMustThrow}")
+            .ShouldCarry("Take", cancel.Token);
         queue.Put(3);
         patient.ShouldFinish(TakeLostWakeUp).ShouldBe(3);
     }
@@ -351,6 +360,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         using var cancelTake = new CancellationTokenSource();
         var taker = LearnerThread.Start("taker", () => queue.TryTake(out int item, TimeSpan.FromMinutes(5), cancelTake.Token) ? item : -1);
         taker.ShouldBlock($"TryTake(5 min) returned on an empty queue. {TakeMustWait}");
+        WakeForSomeoneElse(taker, token => LearnerThread.Start("other-taker", () => queue.Take(token)));
         Cancellation.CancelOnOwnThread(cancelTake);
         taker.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled TryTake must throw. {CancelledMustThrow}")
             .ShouldCarry("TryTake", cancelTake.Token);
@@ -359,6 +369,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         using var cancelPut = new CancellationTokenSource();
         var putter = LearnerThread.Start("putter", () => queue.TryPut(2, TimeSpan.FromMinutes(5), cancelPut.Token));
         putter.ShouldBlock($"TryPut(5 min) returned although the queue was full. {PutMustWait}");
+        WakeForSomeoneElse(putter, token => LearnerThread.Start("other-putter", () => queue.Put(9, token)));
         Cancellation.CancelOnOwnThread(cancelPut);
         putter.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled TryPut must throw. {CancelledMustThrow}")
             .ShouldCarry("TryPut", cancelPut.Token);
@@ -383,7 +394,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         putter.ShouldFinish(
                 "TryPut(20 ms) with a live token never returned: it must give up after its timeout.",
                 diagnosisIfThrew: "A timeout is reported by returning false; OperationCanceledException means the caller's token was cancelled.")
-            .ShouldBe(false);
+            .ShouldBe(false, StillFull);
         queue.Count.ShouldBe(1, "A TryPut that timed out adds nothing.");
     }
 
@@ -403,6 +414,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         using var later = new CancellationTokenSource();
         var blocked = LearnerThread.Start("putter-2", () => queue.TryPut(4, TimeSpan.FromMinutes(5), later.Token));
         blocked.ShouldBlock($"TryPut returned although the queue was full (2 of 2). {PutMustWait}");
+        WakeForSomeoneElse(blocked, token => LearnerThread.Start("other-putter", () => queue.Put(9, token)));
         Cancellation.CancelOnOwnThread(later);
         blocked.ShouldThrow<OperationCanceledException>(CancelIgnored, $"A cancelled TryPut must throw. {CancelledMustThrow}")
             .ShouldCarry("TryPut", later.Token);
@@ -466,7 +478,10 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         taker.TryJoin();
         if (!itemPut || taker.Exception is OperationCanceledException)
         {
-            taker.ShouldThrow<OperationCanceledException>(CancelIgnored, $"Only an item could have ended the taker's wait, other than its token. {CancelledMustThrow}")
+            taker.ShouldThrow<OperationCanceledException>(
+                    CancelIgnored,
+                    $"Only an item could have ended the taker's wait, other than its token. {CancelledMustThrow} (Or the taker went on after " +
+                    $"being woken without checking its token and the queue again: {Rules.WhileNotIf})")
                 .ShouldCarry("Take", cancel.Token);
             queue.Count.ShouldBe(itemPut ? 1 : 0, $"The taker was cancelled, so it took nothing. {Rules.NoTrace}");
         }
@@ -515,7 +530,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         // Positive but under a millisecond: rounded up to 1 ms, never down to 0 ("don't wait").
         TimeSpan half = TimeSpan.FromMilliseconds(0.5);
         var taker = LearnerThread.Start("taker", () => Timed(() => queue.TryTake(out _, half)));
-        var (took, takeTime) = ((bool, TimeSpan))taker.ShouldFinish($"TryTake(0.5 ms) on an empty queue never returned. {Rules.ValidateThenRoundUp}")!;
+        var (took, takeTime) = ((bool, TimeSpan))taker.ShouldFinish($"TryTake(0.5 ms) on an empty queue never returned. {MustGiveUp} {Rules.ValidateThenRoundUp}")!;
         took.ShouldBeFalse("TryTake(0.5 ms) on an empty queue returns false.");
         if (takeTime < half * 0.6)
         {
@@ -524,8 +539,8 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
 
         queue.PutWhileThereIsRoom(1);
         var putter = LearnerThread.Start("putter", () => Timed(() => queue.TryPut(2, half)));
-        var (put, putTime) = ((bool, TimeSpan))putter.ShouldFinish($"TryPut(0.5 ms) on a full queue never returned. {Rules.ValidateThenRoundUp}")!;
-        put.ShouldBeFalse("TryPut(0.5 ms) on a full queue returns false.");
+        var (put, putTime) = ((bool, TimeSpan))putter.ShouldFinish($"TryPut(0.5 ms) on a full queue never returned. {MustGiveUp} {Rules.ValidateThenRoundUp}")!;
+        put.ShouldBeFalse($"TryPut(0.5 ms) on a full queue returns false. {StillFull}");
         if (putTime < half * 0.6)
         {
             Assert.Fail($"TryPut(0.5 ms) returned after {putTime.TotalMilliseconds:0.000} ms: it did not wait at all. {Rules.ValidateThenRoundUp}");
@@ -604,6 +619,22 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
             Rules.OneLock);
     }
 
+    /// <summary>Wakes every waiter once, for someone else: starts another waiter, waits until it blocks, and cancels it
+    /// (its callback pulses the monitor). <paramref name="waiter"/> must go back to waiting. Done before a test
+    /// cancels <paramref name="waiter"/> itself, it tells "went on after any wake-up" (an `if`) from "mishandles its
+    /// own cancellation".</summary>
+    private static void WakeForSomeoneElse(LearnerThread waiter, Func<CancellationToken, LearnerThread> startOther)
+    {
+        using var cancelOther = new CancellationTokenSource();
+        var other = startOther(cancelOther.Token);
+        other.ShouldBlock($"{other.Name} returned although it had to wait.");
+        Cancellation.CancelOnOwnThread(cancelOther);
+        other.TryJoin();
+        waiter.ShouldBlock(
+            $"{waiter.Name} returned when another waiter was cancelled, although nothing it waits for had happened and its own " +
+            $"token was not cancelled. {Rules.WhileNotIf}");
+    }
+
     /// <summary>Runs <paramref name="call"/> and says how long it took.</summary>
     private static (bool Result, TimeSpan Elapsed) Timed(Func<bool> call)
     {
@@ -646,7 +677,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
         }
 
         var (done, elapsed) = ((bool, TimeSpan))caller.ShouldFinish(Rules.RemainingTime, diagnosisIfThrew: Rules.WhileNotIf)!;
-        done.ShouldBeFalse($"{call}(200 ms) returns false when nothing happened for it before the timeout.");
+        done.ShouldBeFalse($"{call}(200 ms) returns false when nothing happened for it before the timeout: it went on after a wake-up meant for another thread. {Rules.WhileNotIf}");
         if (elapsed < timeout * 0.6)
         {
             Assert.Fail(
@@ -677,7 +708,7 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
             q.TryTake(out _, TimeSpan.FromMilliseconds(1), token);
             q.TryPut(3, TimeSpan.Zero, token);
             q.TryTake(out _, TimeSpan.Zero, token);
-        }).ShouldFinish("Calls that had items, room, or a 1 ms timeout should have returned at once.");
+        }).ShouldFinish($"Calls that had items, room, or a 1 ms timeout should have returned at once. {MustGiveUp}");
         box.Value = null;
         return weak;
     }

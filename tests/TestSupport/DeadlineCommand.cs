@@ -10,9 +10,13 @@ public sealed class DeadlineCommand : DelegatingTestCommand
 {
     /// <summary>What a <see cref="SynchronizationLockException"/> means.</summary>
     public const string MonitorNeedsTheLock =
-        "SynchronizationLockException: Monitor.Wait, Monitor.Pulse and Monitor.PulseAll may only be called by the thread that " +
-        "holds the lock, on the object it locked. Call them inside lock (_sync) { ... }: a pulse \"after the lock, to keep the " +
-        "lock short\" or on another object throws.";
+        "SynchronizationLockException: Monitor.PulseAll needs the lock. Monitor.Wait, Monitor.Pulse and Monitor.PulseAll may only " +
+        "be called by the thread that holds the lock, on the object it locked: call them inside lock (_sync) { ... }. A pulse " +
+        "\"after the lock, to keep the lock short\", or on another object, throws.";
+
+    /// <summary>The runtime's own message for <see cref="SynchronizationLockException"/>, which is all that is left of
+    /// it once it is wrapped (an <see cref="AggregateException"/> from CancellationTokenSource.Cancel, say).</summary>
+    private static readonly string s_synchronizationLockMessage = new SynchronizationLockException().Message;
 
     /// <summary>True on the thread (and the threads it starts) of a test that runs under a deadline.</summary>
     private static readonly AsyncLocal<bool> s_underDeadline = new();
@@ -83,7 +87,8 @@ public sealed class DeadlineCommand : DelegatingTestCommand
     {
         string message = result.Message ?? "";
         if (result.ResultState.Status == TestStatus.Failed
-            && message.Contains(nameof(SynchronizationLockException), StringComparison.Ordinal)
+            && (message.Contains(nameof(SynchronizationLockException), StringComparison.Ordinal)
+                || message.Contains(s_synchronizationLockMessage, StringComparison.Ordinal))
             && !message.Contains(MonitorNeedsTheLock, StringComparison.Ordinal))
         {
             result.SetResult(result.ResultState, message + " " + MonitorNeedsTheLock, result.StackTrace);

@@ -78,7 +78,8 @@ public sealed class WorkQueue<T>
     public void Put(T item, CancellationToken cancellationToken = default)
     {
         // TODO (Step 1): add at the tail. (Step 2): under the lock.
-        // TODO (Step 3): wait while full, honouring cancellationToken; then wake waiting takers (PulseAll).
+        // TODO (Step 3): wait while full, honouring cancellationToken (checked before anything changes; registration
+        // made before the lock, disposed after it); then wake waiting takers (PulseAll, inside the lock).
         // TODO (Step 4): count the task; refuse after Complete().
         throw new NotImplementedException("Step 1 (exercise 01): implement Put; Steps 2-4 extend it. See Step 1 in exercises/01-work-queue/README.md.");
     }
@@ -97,7 +98,7 @@ public sealed class WorkQueue<T>
     /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public bool TryPut(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 3)
+        // TODO (Step 3): validate the TimeSpan, then round it up to whole milliseconds; each wait gets only what is left.
         throw new NotImplementedException("Step 3 (exercise 01): implement TryPut. See Step 3 in exercises/01-work-queue/README.md.");
     }
 
@@ -129,7 +130,7 @@ public sealed class WorkQueue<T>
     /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public bool TryTake([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 3)
+        // TODO (Step 3): like TryPut. A timeout returns false; a cancellation throws.
         throw new NotImplementedException("Step 3 (exercise 01): implement TryTake. See Step 3 in exercises/01-work-queue/README.md.");
     }
 
@@ -172,7 +173,7 @@ public sealed class WorkQueue<T>
     /// <remarks>Blocks between items while the queue is empty and not complete. Call <see cref="TaskDone"/> for each item.</remarks>
     public IEnumerable<T> GetConsumingEnumerable(CancellationToken cancellationToken = default)
     {
-        // TODO (Step 4): an iterator (yield return) over TryTake with an infinite timeout.
+        // TODO (Step 4): an iterator (yield return) over TryTake with an infinite timeout: never yield inside the lock.
         throw new NotImplementedException("Step 4 (exercise 01): implement GetConsumingEnumerable. See Step 4 in exercises/01-work-queue/README.md.");
     }
 }
