@@ -116,7 +116,7 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
         }).ShouldFinish(
             "Put or Take waited although it should not have (Put waited although the queue still had room, or Take although it " +
             "held items, or Count did not go down although Take removes the item it returns): is the full/empty test right, also " +
-            "after the buffer wraps around, and is Capacity the bound given to the constructor?");
+            "after the buffer wraps around? And Capacity is the bound given to the constructor: is it stored?");
 
         taken.ShouldBe(
             Enumerable.Range(0, next).ToList(),

@@ -168,7 +168,8 @@ public sealed class Step2_SafeUnderConcurrency : ConcurrencyTest
             if (!seen.Add(item))
             {
                 Assert.Fail(
-                    $"Round {round}: duplicated item: producer {item / 1_000_000}'s item #{item % 1_000_000} came out twice. {RaceHint}");
+                    $"Round {round}: duplicated item: producer {item / 1_000_000}'s item #{item % 1_000_000} came out twice (two takers " +
+                    $"read the same head item before either removed it). {RaceHint}");
             }
         }
 

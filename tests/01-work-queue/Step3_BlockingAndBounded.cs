@@ -26,7 +26,8 @@ public sealed class Step3_BlockingAndBounded : ConcurrencyTest
     private const string CancelledMustThrow =
         $"{Rules.CancellationIsNotATimeout} {Rules.NoTrace}";
     private const string MustGiveUp =
-        "A timed call must give up after its timeout: Monitor.Wait(_sync, remaining), and return false once nothing is left of it.";
+        "A timed TryTake or TryPut waits at most its timeout: it must give up after its timeout (Monitor.Wait(_sync, remaining), " +
+        "and return false once nothing is left of it).";
     private const string StillFull =
         $"The queue was still full: a TryPut that went on after its wait without checking again that there is room. {Rules.WhileNotIf}";
 

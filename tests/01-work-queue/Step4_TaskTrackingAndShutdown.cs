@@ -147,11 +147,10 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
             "A consumer waits for an item that never comes: items or wake-ups were lost.",
             diagnosisIfThrew:
             "TaskDone saw no unfinished task although every TaskDone follows a Take of a Put item: the count of unfinished " +
-            "tasks lost updates. Change it only under the lock.");
+            $"tasks lost updates, or something else lowered it. {Rules.HarmlessReads} {JoinWaitsForTaskDone}");
 
         queue.UnfinishedTasks.ShouldBe(0,
-            $"Lost update: {pairs * PerThread} Puts and as many TaskDones must leave 0 unfinished tasks. The counter is " +
-            "read, changed and written back: do it under the same lock as the items.");
+            $"Lost update: {pairs * PerThread} Puts and as many TaskDones must leave 0 unfinished tasks. {Rules.HarmlessReads}");
         LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish(JoinLostWakeUp);
     }
 
@@ -618,8 +617,8 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         Systematic.Explore(
             "two putters put at once; two finishers each take an item and report it done",
             iterations: 200,
-            ifStuck: $"Every thread is blocked: a Take waits for an item, or Join for a task, that the counts say is not there. {Rules.HarmlessReads}",
-            ifThrows: $"The count of unfinished tasks went wrong. {Rules.HarmlessReads}",
+            ifStuck: $"Every thread is blocked: a Take waits for an item, or Join for a task, that the counts say is not there. {Rules.HarmlessReads} {JoinMustCheckFirst}",
+            ifThrows: $"The count of unfinished tasks went wrong. {Rules.HarmlessReads} {JoinWaitsForTaskDone}",
             learnerTypes: [typeof(WorkQueue<int>)],
             raceChecking: true,
             scenario: async log =>
