@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ConcurrencyKata.Tests.WorkQueue;
 
 /// <summary>Step 1: the queue's plain semantics, one thread at a time. See exercises/01-work-queue/README.md.</summary>
@@ -20,7 +22,7 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
 
             int[] taken = Enumerable.Range(0, 8).Select(_ => queue.Take()).ToArray();
             taken.ShouldBe([3, 1, 4, 1, 5, 9, 2, 6], $"Round {round}: a queue is first in, first out: Take returns the oldest item.");
-            queue.Count.ShouldBe(0, $"Round {round}: every item was taken.");
+            queue.Count.ShouldBe(0, $"Round {round}: every item was taken, and Take removes the item it returns: Count must be 0.");
         }
     }
 
@@ -75,7 +77,7 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
         queue.Count.ShouldBe(2, "null is an item like any other; it must be counted.");
         LearnerThread.Start("taker", () => (queue.Take(), queue.Take()))
             .ShouldFinish($"Take waited although the queue held a null item. {NullIsAnItem}", diagnosisIfThrew: $"Take threw for a null item. {NullIsAnItem}")
-            .ShouldBe(((string?)null, (string?)"after null"), $"Take returns the items as they were put, null included. {NullIsAnItem}");
+            .ShouldBe(((string?)null, (string?)"after null"), $"Take returns the items as they were put, in order (a queue is first in, first out), null included. {NullIsAnItem}");
     }
 
     [Test]
@@ -111,8 +113,42 @@ public sealed class Step1_SingleThreaded : ConcurrencyTest
             {
                 taken.Add(queue.Take());
             }
-        }).ShouldFinish("Put or Take waited although it should not have: is the full/empty test right after the buffer wraps around?");
+        }).ShouldFinish(
+            "Put or Take waited although it should not have (Put waited although the queue still had room, or Take although it " +
+            "held items, or Count did not go down although Take removes the item it returns): is the full/empty test right, also " +
+            "after the buffer wraps around? And Capacity is the bound given to the constructor: is it stored?");
 
-        taken.ShouldBe(Enumerable.Range(0, next).ToList(), "Every item put comes out exactly once, oldest first, however often the queue fills and drains.");
+        taken.ShouldBe(
+            Enumerable.Range(0, next).ToList(),
+            "Every item put comes out exactly once, oldest first (a queue is first in, first out), however often the queue fills and drains.");
+    }
+
+    [Test]
+    public void The_queue_keeps_no_reference_to_a_taken_item()
+    {
+        var queue = new WorkQueue<object>();
+        WeakReference taken = PutAndTake(queue);
+        for (int i = 0; i < 3 && taken.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        taken.IsAlive.ShouldBeFalse(
+            "The queue still refers to an item it has handed out, so the item cannot be freed while the queue lives (a " +
+            "memory leak that grows with every item). Whatever holds the items must let go of a taken one: Queue<T>.Dequeue " +
+            "does; an array must have its slot set to default.");
+        GC.KeepAlive(queue);
+    }
+
+    /// <summary>Puts a new object and another item, takes the object back, and returns a weak reference to it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference PutAndTake(WorkQueue<object> queue)
+    {
+        var item = new object();
+        queue.Put(item);
+        queue.Put("another item");
+        queue.Take().ShouldBeSameAs(item, "Take returns the oldest item: a queue is first in, first out.");
+        return new WeakReference(item);
     }
 }

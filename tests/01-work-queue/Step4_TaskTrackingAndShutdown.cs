@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace ConcurrencyKata.Tests.WorkQueue;
 
@@ -10,18 +11,41 @@ namespace ConcurrencyKata.Tests.WorkQueue;
 [TestFixture]
 public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
 {
+    private const string JoinMustCheckFirst =
+        "Join checks the count of unfinished tasks before waiting (while (count > 0) Monitor.Wait(...)): when none is left, no " +
+        "TaskDone will ever come to wake it.";
+    private const string JoinWaitsForTaskDone =
+        "Join waits for TaskDone, not for an empty queue: it returns when the count of unfinished tasks reaches zero. Put adds " +
+        "one; only TaskDone finishes one (Take does not finish a task: the item is taken, not processed).";
     private const string JoinLostWakeUp =
-        "Lost wake-up: Join was never woken by the last TaskDone — PulseAll when the count of unfinished tasks reaches zero.";
+        "Lost wake-up: Join was never woken by the last TaskDone — PulseAll when the count of unfinished tasks reaches zero. " +
+        JoinMustCheckFirst;
+    private const string PutAfterComplete =
+        "Put after Complete() must throw InvalidOperationException, a Put that was waiting for room when Complete() came " +
+        "included: check for completion before waiting, and again after every wake-up.";
     private const string CompleteMustWake =
         "Complete() did not wake the blocked callers: it must PulseAll, so that each one sees the queue is complete.";
+
+    /// <summary>When a thread stays blocked after Complete() and the test cannot tell which half is missing.</summary>
+    private const string CompleteMustWakeAndWakersMustRecheck =
+        $"{CompleteMustWake} (Or it does, and the woken takers do not look at completion again: {Rules.CompletionIsPartOfTheCondition})";
+
+    private const string ShutdownStuck =
+        "Shutdown never returned: it completes the queue, so that each worker's loop ends once the queue is empty, then joins " +
+        $"the worker threads. The workers are still blocked. {CompleteMustWakeAndWakersMustRecheck}";
+
+    private const string CancelledMustThrow = $"{Rules.CancellationIsNotATimeout} {Rules.NoTrace}";
+
+    private const string ItemsOutliveComplete =
+        "Items put before Complete() are still taken: Complete() closes the entrance, not the exit. Only a queue that is complete " +
+        "AND empty makes Take throw, TryTake return false and the consuming enumeration end.";
 
     [Test]
     public void Join_returns_at_once_when_nothing_was_put()
     {
         var queue = new WorkQueue<int>();
         LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish(
-            "Join waited although no task was ever put. Check the count of unfinished tasks before waiting " +
-            "(while (count > 0) Monitor.Wait(...)): with no task left, no TaskDone will ever come to wake Join.");
+            $"Join waited although no task was ever put. {JoinMustCheckFirst}");
         queue.UnfinishedTasks.ShouldBe(0);
     }
 
@@ -34,7 +58,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.UnfinishedTasks.ShouldBe(2, "Every Put adds an unfinished task.");
         queue.Take();
         queue.UnfinishedTasks.ShouldBe(2, "Take does not finish a task: the consumer calls TaskDone when it has processed the item.");
-        queue.TaskDone();
+        FinishTask(queue);
         queue.UnfinishedTasks.ShouldBe(1, "TaskDone finishes one task.");
     }
 
@@ -48,10 +72,10 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.Take();
 
         var joiner = LearnerThread.Start("joiner", () => queue.Join());
-        joiner.ShouldBlock("Join returned while 2 tasks were unfinished. Join waits for TaskDone, not for an empty queue.");
-        queue.TaskDone();
-        joiner.ShouldBlock("Join returned while 1 task was still unfinished: it must wait until every task is done.");
-        queue.TaskDone();
+        joiner.ShouldBlock($"Join returned while 2 tasks were unfinished. {JoinWaitsForTaskDone}");
+        FinishTask(queue);
+        joiner.ShouldBlock($"Join returned while 1 task was still unfinished: it must wait until every task is done. {JoinWaitsForTaskDone}");
+        FinishTask(queue);
         joiner.ShouldFinish(JoinLostWakeUp);
     }
 
@@ -62,9 +86,9 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.Put(1);
         queue.Take();
         var joiners = Enumerable.Range(1, 3).Select(i => LearnerThread.Start($"joiner-{i}", () => queue.Join())).ToList();
-        joiners.ForEach(j => j.ShouldBlock("Join returned while a task was unfinished."));
+        joiners.ForEach(j => j.ShouldBlock($"Join returned while a task was unfinished. {JoinWaitsForTaskDone}"));
 
-        queue.TaskDone();
+        FinishTask(queue);
         foreach (var joiner in joiners)
         {
             joiner.ShouldFinish(
@@ -81,7 +105,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
 
         queue.Put(1);
         queue.Take();
-        queue.TaskDone();
+        FinishTask(queue);
         Expect.Throws<InvalidOperationException>(() => queue.TaskDone(),
             "A second TaskDone for one item must throw InvalidOperationException: more TaskDones than Puts is a bug in the caller.");
         queue.UnfinishedTasks.ShouldBe(0, "A rejected TaskDone must not drive the count below zero.");
@@ -93,7 +117,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
             queue.Take();
             queue.TaskDone();
             queue.Join();
-        }).ShouldFinish("After a rejected TaskDone, Join no longer returns: the count went wrong.");
+        }).ShouldFinish($"After a rejected TaskDone, Join no longer returns: the count went wrong. {JoinMustCheckFirst}");
     }
 
     [Test]
@@ -123,11 +147,10 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
             "A consumer waits for an item that never comes: items or wake-ups were lost.",
             diagnosisIfThrew:
             "TaskDone saw no unfinished task although every TaskDone follows a Take of a Put item: the count of unfinished " +
-            "tasks lost updates. Change it only under the lock.");
+            $"tasks lost updates, or something else lowered it. {Rules.HarmlessReads} {JoinWaitsForTaskDone}");
 
         queue.UnfinishedTasks.ShouldBe(0,
-            $"Lost update: {pairs * PerThread} Puts and as many TaskDones must leave 0 unfinished tasks. The counter is " +
-            "read, changed and written back: do it under the same lock as the items.");
+            $"Lost update: {pairs * PerThread} Puts and as many TaskDones must leave 0 unfinished tasks. {Rules.HarmlessReads}");
         LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish(JoinLostWakeUp);
     }
 
@@ -138,11 +161,12 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.Put(1);
         using var cancel = new CancellationTokenSource();
         var joiner = LearnerThread.Start("joiner", () => queue.Join(cancel.Token));
-        joiner.ShouldBlock("Join returned while a task was unfinished.");
+        joiner.ShouldBlock($"Join returned while a task was unfinished. {JoinWaitsForTaskDone}");
         Cancellation.CancelOnOwnThread(cancel);
         joiner.ShouldThrow<OperationCanceledException>(
-            "Join ignores its CancellationToken: wake waiters on cancellation and check the token in the wait loop.",
-            "A cancelled Join must throw OperationCanceledException.");
+                "Join ignores its CancellationToken: wake waiters on cancellation and check the token in the wait loop.",
+                $"A cancelled Join must throw OperationCanceledException. {CancelledMustThrow}")
+            .ShouldCarry("Join", cancel.Token);
         queue.UnfinishedTasks.ShouldBe(1, "Cancelling Join changes nothing.");
     }
 
@@ -165,6 +189,7 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
     public void After_Complete_takers_drain_what_is_left_then_learn_the_queue_is_complete()
     {
         var queue = new WorkQueue<int>();
+        queue.IsCompleted.ShouldBeFalse("An empty queue is not complete until Complete() is called: IsCompleted needs both.");
         queue.Put(1);
         queue.Put(2);
         queue.Complete();
@@ -194,15 +219,21 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
     {
         var queue = new WorkQueue<int>();
         var takers = Enumerable.Range(1, 2).Select(i => LearnerThread.Start($"taker-{i}", () => queue.Take())).ToList();
+        using var cancelProbe = new CancellationTokenSource();
+        var probe = LearnerThread.Start("probe", () => queue.Take(cancelProbe.Token));
         takers.ForEach(t => t.ShouldBlock("Take returned on an empty queue: it must wait."));
+        probe.ShouldBlock("Take returned on an empty queue: it must wait.");
 
         queue.Complete();
         foreach (var taker in takers)
         {
+            ShouldLearnTheQueueIsComplete(taker, probe, cancelProbe);
             taker.ShouldThrow<InvalidOperationException>(
                 CompleteMustWake,
                 "A taker woken by Complete() on an empty queue must throw InvalidOperationException: no item will ever come.");
         }
+
+        probe.TryJoin();
     }
 
     [Test]
@@ -212,13 +243,18 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.PutWhileThereIsRoom(1);
         var putter = LearnerThread.Start("putter", () => queue.Put(2));
         putter.ShouldBlock("Put returned although the queue was full.");
+        using var cancelProbe = new CancellationTokenSource();
+        var probe = LearnerThread.Start("probe", () => queue.Put(3, cancelProbe.Token));
+        probe.ShouldBlock("Put returned although the queue was full.");
 
         queue.Complete();
+        ShouldNoticeCompletion(putter, probe, cancelProbe, PutAfterComplete);
+        probe.TryJoin();
         putter.ShouldThrow<InvalidOperationException>(
             CompleteMustWake,
-            "A Put still waiting for room when Complete() is called must throw InvalidOperationException, not add its item.");
+            $"A Put still waiting for room when Complete() is called must throw InvalidOperationException, not add its item. {PutAfterComplete}");
         queue.Count.ShouldBe(1, "The refused item must not be added.");
-        queue.Take().ShouldBe(1);
+        TakeLeftover(queue).ShouldBe(1, ItemsOutliveComplete);
     }
 
     [Test]
@@ -250,7 +286,16 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.Put(2);
         queue.Put(3);
         consumer.ShouldBlock("The consuming enumeration ended before Complete() was called: it must wait for more items.");
+        using var cancelProbe = new CancellationTokenSource();
+        var probe = LearnerThread.Start("probe", () => queue.Take(cancelProbe.Token));
+        probe.ShouldBlock("Take returned on an empty queue: it must wait.");
         queue.Complete();
+        if (!consumer.TryJoin(Deadlines.Hang))
+        {
+            ShouldLearnTheQueueIsComplete(consumer, probe, cancelProbe);
+        }
+
+        probe.TryJoin();
         consumer.ShouldFinish($"The consuming enumeration never ended after Complete(). {CompleteMustWake}")
             .ShouldBe(new List<int> { 1, 2, 3 }, "GetConsumingEnumerable yields every item, in order, then ends.");
         queue.Count.ShouldBe(0, "Each item is removed from the queue as it is enumerated.");
@@ -265,8 +310,9 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         consumer.ShouldBlock("The consuming enumeration ended while the queue was empty but not complete.");
         Cancellation.CancelOnOwnThread(cancel);
         consumer.ShouldThrow<OperationCanceledException>(
-            "The consuming enumeration ignores its CancellationToken: pass it to the Take/TryTake that waits.",
-            "A cancelled enumeration must throw OperationCanceledException, not end quietly as if the queue were complete.");
+                "The consuming enumeration ignores its CancellationToken: pass it to the Take/TryTake that waits.",
+                $"A cancelled enumeration must throw OperationCanceledException, not end quietly as if the queue were complete. {Rules.CancellationIsNotATimeout}")
+            .ShouldCarry("GetConsumingEnumerable", cancel.Token);
     }
 
     [Test]
@@ -297,12 +343,11 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
             }
 
             queue.Join();
-        }).ShouldFinish("queue.Join() never returned: does every worker call TaskDone after each item (in a finally)?");
+        }).ShouldFinish($"queue.Join() never returned: does every worker call TaskDone after each item (in a finally)? {JoinMustCheckFirst}");
 
         processed.Count.ShouldBe(Items, "Every item put was processed.");
         processed.Where(p => p.Value != 1).Select(p => p.Key).ShouldBeEmpty("No item was processed twice.");
-        LearnerThread.Start("shutdown", pool.Shutdown).ShouldFinish(
-            "Shutdown never returned: complete the queue so the workers' loops end, then join the worker threads.");
+        LearnerThread.Start("shutdown", pool.Shutdown).ShouldFinish(ShutdownStuck);
         queue.IsAddingCompleted.ShouldBeTrue("Shutdown completes the queue.");
     }
 
@@ -313,10 +358,17 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         // run in parallel gets there; a pool that processes one item at a time never does.
         const int Workers = 3;
         var queue = new WorkQueue<int>();
+        for (int i = 0; i < Workers; i++)
+        {
+            queue.Put(i);
+        }
+
+        using var oneInside = new ManualResetEventSlim();
         using var allInside = new CountdownEvent(Workers);
         int sawAllThree = 0;
-        using var pool = new WorkerPool<int>(queue, Workers, _ =>
+        var pool = new WorkerPool<int>(queue, Workers, _ =>
         {
+            oneInside.Set();
             allInside.Signal();
             if (allInside.Wait(Deadlines.Hang))
             {
@@ -324,14 +376,22 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
             }
         });
 
-        for (int i = 0; i < Workers; i++)
+        // While a handler runs, the queue must be free for everyone else: the other workers, producers, Count.
+        oneInside.ShouldOpen("No worker ever called the handler: WorkerPool must start workerCount threads that take items and pass them to the handler.");
+        var count = LearnerThread.Start("count", () => queue.Count);
+        if (!count.TryJoin(Deadlines.Hang / 2))
         {
-            queue.Put(i);
+            Assert.Fail(
+                "queue.Count waited while a worker's handler was running: the worker holds the queue's lock while it processes " +
+                $"its item, so the other workers cannot take theirs. {Rules.NoYieldInsideTheLock}");
         }
 
-        allInside.ShouldOpen($"Fewer than {Workers} workers were processing items at once: WorkerPool must start workerCount threads that each take items.");
-        LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish("queue.Join() never returned after the workers processed every item.");
+        allInside.ShouldOpen(
+            $"Fewer than {Workers} workers were processing items at once (the queue was free): WorkerPool must start workerCount " +
+            "threads that each take items.");
+        LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish($"queue.Join() never returned after the workers processed every item. {JoinMustCheckFirst}");
         sawAllThree.ShouldBe(Workers);
+        LearnerThread.Start("dispose", pool.Dispose).ShouldFinish($"Dispose never returned. {ShutdownStuck}");
     }
 
     [Test]
@@ -356,12 +416,12 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         }
 
         LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish(
-            "queue.Join() never returned: a failed item must still be reported done — call TaskDone in a finally.");
+            $"queue.Join() never returned: a failed item must still be reported done — call TaskDone in a finally. {JoinMustCheckFirst}");
         processed.ToArray().ShouldBe([1, 2, 4, 5, 6, 8, 9, 10], "The worker carries on after a handler exception: catch it, remember it, continue.");
 
         var shutdown = LearnerThread.Start("shutdown", pool.Shutdown);
         var error = shutdown.ShouldThrow<AggregateException>(
-            "Shutdown never returned: complete the queue, then join the workers.",
+            ShutdownStuck,
             "Shutdown must throw an AggregateException holding every exception the handler threw.");
         error.InnerExceptions.Select(e => e.Message).ShouldBe(["bad item 3", "bad item 7"], "Every handler exception, in the order caught.");
     }
@@ -380,6 +440,478 @@ public sealed class Step4_TaskTrackingAndShutdown : ConcurrencyTest
         queue.Put(1);
         handled.ShouldOpen("The pool's worker never processed the item that was put.");
         background.ShouldBe(true, "Worker threads must be background threads (IsBackground = true), so a forgotten pool cannot keep the process alive.");
-        LearnerThread.Start("dispose", pool.Dispose).ShouldFinish("Dispose never returned: complete the queue and join the workers.");
+        LearnerThread.Start("dispose", pool.Dispose).ShouldFinish($"Dispose never returned. {ShutdownStuck}");
+    }
+
+    [Test]
+    public void A_cancelled_or_timed_out_Put_adds_no_unfinished_task()
+    {
+        var queue = new WorkQueue<int>(1);
+        queue.PutWhileThereIsRoom(1);
+        using var already = new CancellationTokenSource();
+        already.Cancel();
+        Expect.Throws<OperationCanceledException>(() => queue.Put(2, already.Token), $"Put with a cancelled token must throw. {Rules.NoTrace}");
+        Expect.Throws<OperationCanceledException>(() => queue.TryPut(2, TimeSpan.Zero, already.Token), $"TryPut with a cancelled token must throw. {Rules.NoTrace}");
+        LearnerThread.Start("putter", () => queue.TryPut(3, TimeSpan.FromMilliseconds(10)))
+            .ShouldFinish("TryPut(10 ms) on a full queue never returned.").ShouldBe(false);
+        using var later = new CancellationTokenSource();
+        var putter = LearnerThread.Start("putter", () => queue.Put(4, later.Token));
+        putter.ShouldBlock("Put returned although the queue was full.");
+        Cancellation.CancelOnOwnThread(later);
+        putter.ShouldThrow<OperationCanceledException>("The blocked Put ignores its token.", $"A cancelled Put must throw. {CancelledMustThrow}");
+
+        queue.UnfinishedTasks.ShouldBe(
+            1,
+            $"Only the one Put that succeeded adds an unfinished task; cancelled and timed-out ones add none. {Rules.NoTrace}");
+        queue.Take();
+        FinishTask(queue);
+        LearnerThread.Start("joiner", () => queue.Join()).ShouldFinish(
+            $"Join waits for a task that was never added: a cancelled or timed-out Put counted one. {Rules.NoTrace} {JoinMustCheckFirst}");
+    }
+
+    [Test]
+    public void Join_with_a_cancelled_token_throws_even_with_nothing_to_wait_for()
+    {
+        var queue = new WorkQueue<int>();
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Expect.Throws<OperationCanceledException>(
+                () => queue.Join(cancel.Token),
+                "Join with a token cancelled before the call must throw OperationCanceledException, like every blocking call, " +
+                "even when no task is unfinished: the caller has given up.")
+            .ShouldCarry("Join", cancel.Token);
+    }
+
+    [Test]
+    public void Join_waits_across_Complete_for_the_unfinished_tasks()
+    {
+        var queue = new WorkQueue<int>();
+        queue.Put(1);
+        queue.Put(2);
+        queue.Take();
+        var joiner = LearnerThread.Start("joiner", () => queue.Join());
+        joiner.ShouldBlock($"Join returned while 2 tasks were unfinished. {JoinWaitsForTaskDone}");
+
+        queue.Complete();
+        joiner.ShouldBlock(
+            "Join returned when the queue was completed, with 2 tasks unfinished: Complete() closes the entrance, it finishes " +
+            "nothing. Join waits for TaskDone.");
+        TakeLeftover(queue).ShouldBe(2, ItemsOutliveComplete);
+        FinishTask(queue);
+        joiner.ShouldBlock($"Join returned while 1 task was unfinished. {JoinWaitsForTaskDone}");
+        FinishTask(queue);
+        joiner.ShouldFinish(JoinLostWakeUp);
+        LearnerThread.Start("joiner-2", () => queue.Join()).ShouldFinish($"Join on a complete queue with no unfinished task must return at once. {JoinMustCheckFirst}");
+    }
+
+    [Test]
+    public void A_blocked_TryPut_throws_and_a_blocked_TryTake_returns_false_when_the_queue_is_completed()
+    {
+        var full = new WorkQueue<int>(1);
+        full.PutWhileThereIsRoom(1);
+        var putter = LearnerThread.Start("putter", () => full.TryPut(2, TimeSpan.FromMinutes(5)));
+        putter.ShouldBlock("TryPut(5 min) returned although the queue was full.");
+        using var cancelProbe = new CancellationTokenSource();
+        var probe = LearnerThread.Start("probe", () => full.Put(3, cancelProbe.Token));
+        probe.ShouldBlock("Put returned although the queue was full.");
+        full.Complete();
+        ShouldNoticeCompletion(putter, probe, cancelProbe, PutAfterComplete);
+        probe.TryJoin();
+        putter.ShouldThrow<InvalidOperationException>(
+            CompleteMustWake,
+            "A TryPut still waiting for room when Complete() is called must throw InvalidOperationException, like Put: it must " +
+            $"not add its item, nor report a timeout. {PutAfterComplete}");
+        full.Count.ShouldBe(1, "The refused item is not added.");
+
+        var empty = new WorkQueue<int>();
+        var taker = LearnerThread.Start("taker", () => empty.TryTake(out int item, TimeSpan.FromMinutes(5)) ? item : -1);
+        taker.ShouldBlock("TryTake(5 min) returned on an empty queue.");
+        using var cancelTakeProbe = new CancellationTokenSource();
+        var takeProbe = LearnerThread.Start("probe", () => empty.Take(cancelTakeProbe.Token));
+        takeProbe.ShouldBlock("Take returned on an empty queue.");
+        empty.Complete();
+        ShouldNoticeCompletion(taker, takeProbe, cancelTakeProbe, Rules.CompletionIsPartOfTheCondition);
+        takeProbe.TryJoin();
+        taker.ShouldFinish(CompleteMustWakeAndWakersMustRecheck).ShouldBe(-1, "A TryTake waiting when the queue is completed, empty, returns false.");
+    }
+
+    [Test]
+    public void Complete_in_the_middle_of_the_stream_loses_nothing_and_no_Put_succeeds_after_it_returned()
+    {
+        // Writers put until Put refuses; readers poll TryTake with zero or tiny timeouts until the queue is complete and
+        // empty. Complete() comes while all of them are busy. Every item whose Put returned must come out exactly
+        // once; a Put that began after Complete() had returned must not succeed.
+        const int Writers = 3;
+        const int Readers = 3;
+        var queue = new WorkQueue<long>();
+        var put = new ConcurrentBag<long>();
+        var taken = new ConcurrentBag<long>();
+        var lateSuccess = new ConcurrentBag<long>();
+        int completeReturned = 0;
+        using var started = new CountdownEvent(Writers);
+        var writers = Enumerable.Range(0, Writers).Select(w => LearnerThread.Start($"writer-{w}", () =>
+        {
+            for (long seq = 0; ; seq++)
+            {
+                long item = (w * 1_000_000_000L) + seq;
+                bool after = Volatile.Read(ref completeReturned) == 1;
+                try
+                {
+                    queue.Put(item);
+                }
+                catch (InvalidOperationException)
+                {
+                    return seq;
+                }
+
+                put.Add(item);
+                if (after)
+                {
+                    lateSuccess.Add(item);
+                }
+
+                if (seq == 200)
+                {
+                    started.Signal();
+                }
+            }
+        })).ToList();
+        TimeSpan[] polls = [TimeSpan.Zero, TimeSpan.FromTicks(1), TimeSpan.FromMilliseconds(1)];
+        var readers = Enumerable.Range(0, Readers).Select(r => LearnerThread.Start($"reader-{r}", () =>
+        {
+            for (int i = 0; ; i++)
+            {
+                if (queue.TryTake(out long item, polls[i % polls.Length]))
+                {
+                    taken.Add(item);
+                }
+                else if (queue.IsCompleted)
+                {
+                    return;
+                }
+            }
+        })).ToList();
+
+        started.ShouldOpen("The writers never got going: Put into an unbounded queue must not wait.");
+        queue.Complete();
+        Volatile.Write(ref completeReturned, 1);
+        writers.ForEach(w => w.ShouldFinish(
+            $"A writer never stopped: once Complete() has returned, every Put must throw InvalidOperationException. {PutAfterComplete}",
+            diagnosisIfThrew: "Put may only throw InvalidOperationException, once the queue is complete."));
+        readers.ForEach(r => r.ShouldFinish(
+            "A reader never saw the end: once the queue is complete and empty, TryTake returns false at once and IsCompleted is " +
+            $"true (and while items are left, TryTake takes them: {ItemsOutliveComplete}) {CompleteMustWakeAndWakersMustRecheck}"));
+
+        lateSuccess.ShouldBeEmpty("A Put that began after Complete() had returned succeeded: the check for completion must be made under the lock, in the same hold as the Enqueue.");
+        long[] left = [.. queue.GetConsumingEnumerable()];
+        left.ShouldBeEmpty($"The readers stopped while items were still in the queue: IsCompleted said true too early. {Rules.HarmlessReads}");
+        taken.Count.ShouldBe(taken.Distinct().Count(), $"An item came out twice. {Rules.OneLock}");
+        taken.Order().ShouldBe(put.Order(), $"Every item whose Put returned must be taken exactly once, those put just before Complete() too. {Rules.OneLock}");
+    }
+
+    [Test]
+    [Category(Systematic.Category)]
+    public void Task_counting_is_exact_in_every_schedule()
+    {
+        // Real threads rarely collide inside a count++; Coyote switches threads between its read and its write.
+        Systematic.Explore(
+            "two putters put at once; two finishers each take an item and report it done",
+            iterations: 200,
+            ifStuck: $"Every thread is blocked: a Take waits for an item, or Join for a task, that the counts say is not there. {Rules.HarmlessReads} {JoinMustCheckFirst}",
+            ifThrows: $"The count of unfinished tasks went wrong. {Rules.HarmlessReads} {JoinWaitsForTaskDone}",
+            learnerTypes: [typeof(WorkQueue<int>)],
+            raceChecking: true,
+            scenario: async log =>
+            {
+                const string Queue = "queue";
+                var queue = new WorkQueue<int>();
+                await ScheduleLog.AllFinish(
+                    log.Start("putter-1", () => log.Call("Put(1)", Queue, () => queue.Put(1))),
+                    log.Start("putter-2", () => log.Call("Put(2)", Queue, () => queue.Put(2))));
+                int unfinished = log.Call("UnfinishedTasks", Queue, () => queue.UnfinishedTasks);
+                log.Require(unfinished == 2, $"Two Puts, no TaskDone yet: UnfinishedTasks must be 2, not {unfinished}. {Rules.HarmlessReads}");
+
+                Action Finisher() => () =>
+                {
+                    _ = log.Call("Take()", Queue, () => queue.Take());
+                    log.Call("TaskDone()", Queue, queue.TaskDone);
+                };
+                await ScheduleLog.AllFinish(log.Start("finisher-1", Finisher()), log.Start("finisher-2", Finisher()));
+                unfinished = log.Call("UnfinishedTasks", Queue, () => queue.UnfinishedTasks);
+                log.Require(unfinished == 0, $"Two Puts and two TaskDones: UnfinishedTasks must be 0, not {unfinished}. {Rules.HarmlessReads}");
+                log.Call("Join()", Queue, () => queue.Join());
+            });
+    }
+
+    [Test]
+    public void GetConsumingEnumerable_removes_each_item_only_as_it_is_enumerated()
+    {
+        var queue = new WorkQueue<int>();
+        queue.Put(1);
+        queue.Put(2);
+        queue.Put(3);
+        var consumer = LearnerThread.Start("consumer", () =>
+        {
+            using IEnumerator<int> items = queue.GetConsumingEnumerable().GetEnumerator();
+            int before = queue.Count;
+            items.MoveNext().ShouldBeTrue();
+            int first = items.Current;
+            int afterOne = queue.Count;
+            return (before, first, afterOne);
+        });
+        var (before, first, afterOne) = ((int, int, int))consumer.ShouldFinish(
+            "The consuming enumeration waited although items were there.",
+            diagnosisIfThrew: "GetConsumingEnumerable failed on a queue with items.")!;
+        before.ShouldBe(3, "Asking for the enumeration takes nothing yet: items are removed as they are enumerated.");
+        first.ShouldBe(1, "The enumeration starts with the oldest item.");
+        afterOne.ShouldBe(2, "Enumerating one item removes exactly that item, not every item at once: the others stay for other consumers.");
+    }
+
+    [Test]
+    public void GetConsumingEnumerable_does_not_hold_the_lock_while_the_caller_processes_an_item()
+    {
+        var queue = new WorkQueue<int>();
+        queue.Put(1);
+        using var processing = new ManualResetEventSlim();
+        using var done = new ManualResetEventSlim();
+        var consumer = LearnerThread.Start("consumer", () =>
+        {
+            foreach (int item in queue.GetConsumingEnumerable())
+            {
+                processing.Set();
+                done.Wait(Deadlines.Hang);
+                return item;
+            }
+
+            return -1;
+        });
+        processing.ShouldOpen("The consuming enumeration never yielded the item that was there.");
+
+        // While the consumer works on its item, the queue must serve everyone else.
+        var others = LearnerThread.Start("producer", () =>
+        {
+            queue.Put(2);
+            return queue.Count;
+        });
+        bool served = others.TryJoin(Deadlines.Hang / 2);
+        done.Set();
+        if (!served)
+        {
+            Assert.Fail($"Put and Count waited while a consumer was processing an item from GetConsumingEnumerable. {Rules.NoYieldInsideTheLock}");
+        }
+
+        others.ShouldFinish(Rules.NoYieldInsideTheLock).ShouldBe(1);
+        consumer.ShouldFinish("The consumer never finished its item.").ShouldBe(1);
+    }
+
+    [Test]
+    public void Cancelling_a_consuming_enumeration_leaves_the_remaining_items()
+    {
+        var queue = new WorkQueue<int>();
+        queue.Put(1);
+        queue.Put(2);
+        queue.Put(3);
+        using var cancel = new CancellationTokenSource();
+        using var gotOne = new ManualResetEventSlim();
+        using var goOn = new ManualResetEventSlim();
+        var consumer = LearnerThread.Start("consumer", () =>
+        {
+            var seen = new List<int>();
+            foreach (int item in queue.GetConsumingEnumerable(cancel.Token))
+            {
+                seen.Add(item);
+                gotOne.Set();
+                goOn.Wait(Deadlines.Hang);
+            }
+
+            return seen;
+        });
+        gotOne.ShouldOpen("The consuming enumeration never yielded the first item.");
+
+        // Cancel() runs the queue's callback, which needs the lock: it must be free while the consumer works.
+        var canceller = LearnerThread.Start("canceller", cancel.Cancel);
+        bool cancelled = canceller.TryJoin(Deadlines.Hang / 2);
+        goOn.Set();
+        if (!cancelled)
+        {
+            Assert.Fail(
+                "CancellationTokenSource.Cancel() waited while the consumer was processing an item: its callback needs the queue's " +
+                $"lock, and the enumeration held it. {Rules.NoYieldInsideTheLock}");
+        }
+
+        canceller.ShouldFinish("Cancel() never returned.", diagnosisIfThrew: "CancellationTokenSource.Cancel() ran the queue's callback, and it threw.");
+        consumer.ShouldThrow<OperationCanceledException>(
+                "The consuming enumeration ignored its cancelled token.",
+                $"The enumeration was cancelled with items left: its next step must throw OperationCanceledException, not go on nor end quietly. {Rules.CancellationIsNotATimeout}")
+            .ShouldCarry("GetConsumingEnumerable", cancel.Token);
+        queue.Count.ShouldBe(2, $"Cancelling the enumeration must leave the items it had not yielded in the queue. {Rules.NoTrace}");
+        queue.Take().ShouldBe(2);
+        queue.Take().ShouldBe(3);
+    }
+
+    [Test]
+    public void Shutdown_returns_only_after_the_last_item_was_processed()
+    {
+        var queue = new WorkQueue<int>();
+        using var inHandler = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int finished = 0;
+        var pool = new WorkerPool<int>(queue, 2, _ =>
+        {
+            inHandler.Set();
+            release.Wait(Deadlines.Hang);
+            Interlocked.Increment(ref finished);
+        });
+        queue.Put(1);
+        inHandler.ShouldOpen("The pool never processed the item that was put.");
+
+        var shutdown = LearnerThread.Start("shutdown", pool.Shutdown);
+        shutdown.ShouldBlock(
+            "Shutdown returned while a worker was still processing an item: after completing the queue it must Join every " +
+            "worker thread, so that when it returns every item has been processed.");
+        release.Set();
+        shutdown.ShouldFinish(ShutdownStuck);
+        Volatile.Read(ref finished).ShouldBe(1, "When Shutdown returns, the last handler has returned.");
+    }
+
+    [Test]
+    public void Dispose_completes_the_queue_and_waits_for_the_workers()
+    {
+        var queue = new WorkQueue<int>();
+        using var inHandler = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int finished = 0;
+        var pool = new WorkerPool<int>(queue, 1, _ =>
+        {
+            inHandler.Set();
+            release.Wait(Deadlines.Hang);
+            Interlocked.Increment(ref finished);
+            throw new FormatException("bad item");
+        });
+        queue.Put(1);
+        inHandler.ShouldOpen("The pool never processed the item that was put.");
+
+        var dispose = LearnerThread.Start("dispose", pool.Dispose);
+        dispose.ShouldBlock("Dispose returned while a worker was still processing an item: like Shutdown, it must wait for the workers.");
+        release.Set();
+        dispose.ShouldFinish($"Dispose never returned. {ShutdownStuck}", diagnosisIfThrew: "Dispose must not throw the handler's exceptions: Shutdown reports them.");
+        Volatile.Read(ref finished).ShouldBe(1, "When Dispose returns, the last handler has returned.");
+        queue.IsAddingCompleted.ShouldBeTrue("Dispose completes the queue, like Shutdown.");
+    }
+
+    [Test]
+    public void A_disposed_pool_can_be_disposed_again_and_shut_down_and_its_queue_refuses_items()
+    {
+        var queue = new WorkQueue<int>();
+        var pool = new WorkerPool<int>(queue, 2, item =>
+        {
+            if (item == 1)
+            {
+                throw new FormatException("bad item 1");
+            }
+        });
+        queue.Put(1);
+        queue.Put(2);
+        LearnerThread.Start("dispose", pool.Dispose).ShouldFinish($"Dispose never returned. {ShutdownStuck}", diagnosisIfThrew: "Dispose must not throw.");
+        LearnerThread.Start("dispose-again", pool.Dispose).ShouldFinish(
+            "A second Dispose never returned: it must wait for nothing new.",
+            diagnosisIfThrew: "Disposing twice must be harmless: Dispose must not throw, the second time either (and calling Complete() again must do nothing).");
+        LearnerThread.Start("shutdown", pool.Shutdown)
+            .ShouldThrow<AggregateException>(
+                "Shutdown after Dispose never returned: the workers are gone, there is nothing left to wait for.",
+                "Shutdown after Dispose reports the handler's exceptions, as a second Shutdown does.")
+            .InnerExceptions.Select(e => e.Message).ShouldBe(["bad item 1"]);
+        Expect.Throws<InvalidOperationException>(
+            () => queue.Put(3),
+            $"The pool completed its queue when it was disposed. {PutAfterComplete}");
+    }
+
+    [Test]
+    public void Handler_exceptions_thrown_at_the_same_time_are_all_reported()
+    {
+        // Four workers whose handler throws for every item: their catch blocks add to the list of exceptions at the
+        // same time, over and over, so the list must be guarded by a lock (a List<T> loses additions otherwise).
+        const int Workers = 4;
+        const int Items = 200;
+        var queue = new WorkQueue<int>();
+        for (int i = 0; i < Items; i++)
+        {
+            queue.Put(i);
+        }
+
+        var pool = new WorkerPool<int>(queue, Workers, item => throw new FormatException($"bad item {item}"));
+        var error = LearnerThread.Start("shutdown", pool.Shutdown).ShouldThrow<AggregateException>(
+            ShutdownStuck,
+            "Shutdown must throw an AggregateException holding every exception the handler threw.");
+        queue.Count.ShouldBe(0, $"Shutdown returns once the workers have drained the queue. {ItemsOutliveComplete}");
+        error.InnerExceptions.Count.ShouldBe(
+            Items,
+            "Exceptions thrown by several handlers at once were lost: the workers add to the shared list together, so every " +
+            "read and write of it goes under one lock (List<T> is not thread-safe).");
+    }
+
+    /// <summary>Calls TaskDone for an item that was put and taken, on the test's thread.</summary>
+    private static void FinishTask<T>(WorkQueue<T> queue)
+    {
+        try
+        {
+            queue.TaskDone();
+        }
+        catch (InvalidOperationException ex)
+        {
+            Assert.Fail(
+                $"TaskDone threw (\"{ex.Message}\") for an item that was put and taken but not reported done yet: the count of " +
+                $"unfinished tasks went wrong. {JoinWaitsForTaskDone}");
+        }
+    }
+
+    /// <summary>Takes an item that was put before Complete(), on the test's thread (it is there: no wait).</summary>
+    private static T TakeLeftover<T>(WorkQueue<T> queue)
+    {
+        try
+        {
+            return queue.Take();
+        }
+        catch (InvalidOperationException ex)
+        {
+            Assert.Fail($"Take threw (\"{ex.Message}\") although an item put before Complete() was still in the queue. {ItemsOutliveComplete}");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Requires <paramref name="waiter"/>, blocked in a take on an empty queue when Complete() was called, to finish.
+    /// If it stays blocked, tells the two causes apart: the probe (another taker, blocked since before Complete()) is
+    /// cancelled, which makes the queue wake every waiter once more. A waiter that then notices completion was never
+    /// woken by Complete(); one that goes back to sleep does not look at completion after waking.
+    /// </summary>
+    private static void ShouldLearnTheQueueIsComplete(LearnerThread waiter, LearnerThread probe, CancellationTokenSource cancelProbe) =>
+        ShouldNoticeCompletion(waiter, probe, cancelProbe, Rules.CompletionIsPartOfTheCondition);
+
+    /// <summary>
+    /// Requires <paramref name="waiter"/>, blocked (taking from an empty queue, or putting into a full one) when
+    /// Complete() was called, to finish. If it stays blocked, tells the two causes apart, as
+    /// <see cref="ShouldLearnTheQueueIsComplete"/> does; <paramref name="ifNotRechecked"/> is the rule when waking it is
+    /// not enough.
+    /// </summary>
+    private static void ShouldNoticeCompletion(LearnerThread waiter, LearnerThread probe, CancellationTokenSource cancelProbe, string ifNotRechecked)
+    {
+        if (waiter.TryJoin(Deadlines.Hang))
+        {
+            return;
+        }
+
+        if (probe.IsFinished)
+        {
+            Assert.Fail($"{waiter.Name} stayed blocked after Complete(). {CompleteMustWake} (Or it does, and the woken thread does not look at completion again: {ifNotRechecked})");
+        }
+
+        Cancellation.CancelOnOwnThread(cancelProbe);
+        probe.TryJoin();
+        Assert.Fail(waiter.TryJoin(Deadlines.Hang)
+            ? $"{waiter.Name} stayed blocked after Complete(), and saw that the queue was complete only when another waiter's " +
+              $"cancellation woke it. {CompleteMustWake}"
+            : $"{waiter.Name} stayed blocked after Complete(), and after one more wake-up (another waiter's cancellation): " +
+              $"waking it is not enough. {ifNotRechecked}");
     }
 }

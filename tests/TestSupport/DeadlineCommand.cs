@@ -8,6 +8,16 @@ namespace ConcurrencyKata.TestSupport;
 /// (see <see cref="ConcurrencyKata.Tests.TestAttribute"/>).</summary>
 public sealed class DeadlineCommand : DelegatingTestCommand
 {
+    /// <summary>What a <see cref="SynchronizationLockException"/> means.</summary>
+    public const string MonitorNeedsTheLock =
+        "SynchronizationLockException: Monitor.PulseAll needs the lock. Monitor.Wait, Monitor.Pulse and Monitor.PulseAll may only " +
+        "be called by the thread that holds the lock, on the object it locked: call them inside lock (_sync) { ... }. A pulse " +
+        "\"after the lock, to keep the lock short\", or on another object, throws.";
+
+    /// <summary>The runtime's own message for <see cref="SynchronizationLockException"/>, which is all that is left of
+    /// it once it is wrapped (an <see cref="AggregateException"/> from CancellationTokenSource.Cancel, say).</summary>
+    private static readonly string s_synchronizationLockMessage = new SynchronizationLockException().Message;
+
     /// <summary>True on the thread (and the threads it starts) of a test that runs under a deadline.</summary>
     private static readonly AsyncLocal<bool> s_underDeadline = new();
 
@@ -96,16 +106,32 @@ public sealed class DeadlineCommand : DelegatingTestCommand
                 "your code: a wrong 'full'/'empty' check, a lock that some stuck thread still holds, or a join on a thread that " +
                 "never ends. The test's thread is abandoned; the remaining tests go on. " +
                 UnhandledExceptions.Describe(UnhandledExceptions.TakeAll()));
-            return context.CurrentResult;
+            return NameTheRule(context.CurrentResult);
         }
 
         if (escaped is not null)
         {
             context.CurrentResult.RecordException(escaped);
-            return context.CurrentResult;
+            return NameTheRule(context.CurrentResult);
         }
 
-        return result ?? context.CurrentResult;
+        return NameTheRule(result ?? context.CurrentResult);
+    }
+
+    /// <summary>Some exceptions mean one rule whatever the test: the failure says it, wherever the exception was
+    /// thrown (the test's thread, a learner thread, a thread that died of it).</summary>
+    private static TestResult NameTheRule(TestResult result)
+    {
+        string message = result.Message ?? "";
+        if (result.ResultState.Status == TestStatus.Failed
+            && (message.Contains(nameof(SynchronizationLockException), StringComparison.Ordinal)
+                || message.Contains(s_synchronizationLockMessage, StringComparison.Ordinal))
+            && !message.Contains(MonitorNeedsTheLock, StringComparison.Ordinal))
+        {
+            result.SetResult(result.ResultState, message + " " + MonitorNeedsTheLock, result.StackTrace);
+        }
+
+        return result;
     }
 
     /// <summary>The step of the test or its fixture: the category StepN that <see cref="StepAttribute"/> gives it.</summary>

@@ -119,7 +119,8 @@ public sealed class WorkQueue<T>
     /// <param name="cancellationToken">Ends the wait for room; the item is then not added.</param>
     /// <remarks>Blocks while the queue holds <see cref="Capacity"/> items. Adds one unfinished task.</remarks>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called, before or during the wait.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public void Put(T item, CancellationToken cancellationToken = default)
     {
         bool added = TryPutCore(item, Timeout.Infinite, cancellationToken);
@@ -132,11 +133,12 @@ public sealed class WorkQueue<T>
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.</param>
     /// <param name="cancellationToken">Ends the wait for room; the item is then not added.</param>
     /// <returns><see langword="true"/> if the item was added; <see langword="false"/> if the queue was still full
-    /// when the timeout ran out.</returns>
+    /// when the timeout ran out. A cancellation is never reported as <see langword="false"/>: it throws.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
     /// <see cref="Timeout.InfiniteTimeSpan"/>) or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called, before or during the wait.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public bool TryPut(T item, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         TryPutCore(item, ToMilliseconds(timeout), cancellationToken);
 
@@ -145,7 +147,8 @@ public sealed class WorkQueue<T>
     /// <returns>The oldest item.</returns>
     /// <remarks>Blocks while the queue is empty and not complete.</remarks>
     /// <exception cref="InvalidOperationException">The queue is complete and empty: no item will ever come.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public T Take(CancellationToken cancellationToken = default)
     {
         if (!TryTakeCore(out T? item, Timeout.Infinite, cancellationToken))
@@ -162,10 +165,12 @@ public sealed class WorkQueue<T>
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.</param>
     /// <param name="cancellationToken">Ends the wait for an item; nothing is then removed.</param>
     /// <returns><see langword="true"/> if an item was taken; <see langword="false"/> if none came before the
-    /// timeout, or the queue is complete and empty (see <see cref="IsCompleted"/>).</returns>
+    /// timeout, or the queue is complete and empty (see <see cref="IsCompleted"/>). A cancellation is never reported
+    /// as <see langword="false"/>: it throws.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
     /// <see cref="Timeout.InfiniteTimeSpan"/>) or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public bool TryTake([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         TryTakeCore(out item, ToMilliseconds(timeout), cancellationToken);
 
@@ -198,7 +203,8 @@ public sealed class WorkQueue<T>
     /// <param name="cancellationToken">Ends the wait.</param>
     /// <remarks>Blocks while <see cref="UnfinishedTasks"/> is above zero. Any number of threads can join at once;
     /// they all wake together.</remarks>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public void Join(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -224,7 +230,8 @@ public sealed class WorkQueue<T>
 
     /// <summary>Takes items until the queue is complete and empty: the worker loop of Python's
     /// <c>while True: item = q.get()</c>, with <see cref="Complete"/> in place of a <c>None</c> sentinel.</summary>
-    /// <param name="cancellationToken">Ends the enumeration with <see cref="OperationCanceledException"/>.</param>
+    /// <param name="cancellationToken">Ends the enumeration with <see cref="OperationCanceledException"/>; the items not
+    /// enumerated yet stay in the queue.</param>
     /// <returns>Items in queue order; each one is removed from the queue as it is enumerated.</returns>
     /// <remarks>Blocks between items while the queue is empty and not complete. Call <see cref="TaskDone"/> for each item.</remarks>
     public IEnumerable<T> GetConsumingEnumerable(CancellationToken cancellationToken = default)
@@ -296,7 +303,10 @@ public sealed class WorkQueue<T>
     private bool WaitUntil(Func<WorkQueue<T>, bool> isReady, int millisecondsTimeout, CancellationToken cancellationToken)
     {
         Debug.Assert(Monitor.IsEntered(_sync), "Only a thread that holds _sync may wait on it.");
-        long start = millisecondsTimeout == Timeout.Infinite ? 0 : Environment.TickCount64;
+
+        // Stopwatch, not Environment.TickCount64: the tick count advances in steps of up to ~16 ms on some systems,
+        // so a timeout of 1 or 2 ms could be found "already over" before the first wait and never wait at all.
+        long started = Stopwatch.GetTimestamp();
 
         // A while, never an if: a woken thread must check again. PulseAll wakes every waiter, another taker may
         // have taken the item first, and a wake-up may have been meant for a different kind of waiter.
@@ -307,8 +317,10 @@ public sealed class WorkQueue<T>
             if (millisecondsTimeout != Timeout.Infinite)
             {
                 // Each wait gets what is left of the timeout, not the whole timeout again: wake-ups that find
-                // nothing must not stretch the caller's deadline.
-                remaining = (int)Math.Max(0, millisecondsTimeout - (Environment.TickCount64 - start));
+                // nothing must not stretch the caller's deadline. Elapsed whole milliseconds, rounded down: the first
+                // wait gets the whole timeout.
+                long elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                remaining = (int)Math.Max(0, millisecondsTimeout - elapsed);
                 if (remaining == 0)
                 {
                     return false;

@@ -71,7 +71,8 @@ public sealed class WorkQueue<T>
     /// <param name="cancellationToken">Ends the wait for room; the item is then not added.</param>
     /// <remarks>Blocks while the queue holds <see cref="Capacity"/> items. Adds one unfinished task.</remarks>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called, before or during the wait.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public void Put(T item, CancellationToken cancellationToken = default)
     {
         // TODO (Step 2): under the lock.
@@ -86,11 +87,12 @@ public sealed class WorkQueue<T>
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.</param>
     /// <param name="cancellationToken">Ends the wait for room; the item is then not added.</param>
     /// <returns><see langword="true"/> if the item was added; <see langword="false"/> if the queue was still full
-    /// when the timeout ran out.</returns>
+    /// when the timeout ran out. A cancellation is never reported as <see langword="false"/>: it throws.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
     /// <see cref="Timeout.InfiniteTimeSpan"/>) or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called, before or during the wait.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public bool TryPut(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         // TODO (Step 3)
@@ -102,7 +104,8 @@ public sealed class WorkQueue<T>
     /// <returns>The oldest item.</returns>
     /// <remarks>Blocks while the queue is empty and not complete.</remarks>
     /// <exception cref="InvalidOperationException">The queue is complete and empty: no item will ever come.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public T Take(CancellationToken cancellationToken = default)
     {
         // TODO (Step 2): under the lock. (Step 3): wait while empty, in a while loop.
@@ -116,10 +119,12 @@ public sealed class WorkQueue<T>
     /// <see cref="Timeout.InfiniteTimeSpan"/> waits as long as it takes.</param>
     /// <param name="cancellationToken">Ends the wait for an item; nothing is then removed.</param>
     /// <returns><see langword="true"/> if an item was taken; <see langword="false"/> if none came before the
-    /// timeout, or the queue is complete and empty (see <see cref="IsCompleted"/>).</returns>
+    /// timeout, or the queue is complete and empty (see <see cref="IsCompleted"/>). A cancellation is never reported
+    /// as <see langword="false"/>: it throws.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than
     /// <see cref="Timeout.InfiniteTimeSpan"/>) or longer than <see cref="int.MaxValue"/> milliseconds.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public bool TryTake([MaybeNullWhen(false)] out T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         // TODO (Step 3)
@@ -140,7 +145,8 @@ public sealed class WorkQueue<T>
     /// <param name="cancellationToken">Ends the wait.</param>
     /// <remarks>Blocks while <see cref="UnfinishedTasks"/> is above zero. Any number of threads can join at once;
     /// they all wake together.</remarks>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the call or
+    /// while it waited: the exception carries that token, and the queue is left exactly as it was.</exception>
     public void Join(CancellationToken cancellationToken = default)
     {
         // TODO (Step 4)
@@ -158,7 +164,8 @@ public sealed class WorkQueue<T>
 
     /// <summary>Takes items until the queue is complete and empty: the worker loop of Python's
     /// <c>while True: item = q.get()</c>, with <see cref="Complete"/> in place of a <c>None</c> sentinel.</summary>
-    /// <param name="cancellationToken">Ends the enumeration with <see cref="OperationCanceledException"/>.</param>
+    /// <param name="cancellationToken">Ends the enumeration with <see cref="OperationCanceledException"/>; the items not
+    /// enumerated yet stay in the queue.</param>
     /// <returns>Items in queue order; each one is removed from the queue as it is enumerated.</returns>
     /// <remarks>Blocks between items while the queue is empty and not complete. Call <see cref="TaskDone"/> for each item.</remarks>
     public IEnumerable<T> GetConsumingEnumerable(CancellationToken cancellationToken = default)
