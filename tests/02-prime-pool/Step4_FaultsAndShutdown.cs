@@ -11,10 +11,6 @@ namespace ConcurrencyKata.Tests.PrimePoolTests;
 [NonParallelizable]
 public sealed class Step4_FaultsAndShutdown : PoolTest
 {
-    private const string CrashUnnoticed =
-        "The pool must notice a worker's death within seconds (its stdout ends: ReadLineAsync returns null; or Process.Exited) and " +
-        "fail every task in flight on it with WorkerCrashedException.";
-
     private const string ObjectDisposed =
         "Dispose fails every task not answered yet, queued or in flight, with ObjectDisposedException.";
 
@@ -277,4 +273,27 @@ public sealed class Step4_FaultsAndShutdown : PoolTest
             "A cancelled MapAsync ends as cancelled.");
         held.IsCompleted.ShouldBeFalse("Cancelling the map leaves other requests alone.");
     }
+
+    [Test]
+    public void A_reply_cut_off_by_the_workers_death_is_not_a_reply()
+    {
+        // The fake worker writes "<id> ok 10" without its '\n' and exits with code 3: the real worker does exactly
+        // that when it is killed in the middle of writing a long reply, here forced instead of hoped for.
+        using var fake = FakeWorker.Start(FakeWorker.Scripted);
+        PrimePool pool = NewPool(1);
+        pool.IsPrimeAsync(7).ShouldComplete(NoAnswer).ShouldBeTrue();
+
+        var crash = ShouldFailWithCrash(pool.SendAsync(FakeWorker.Check(FakeWorker.CutReply)), pool, CutReply);
+        crash.ExitCode.ShouldBe(3, $"The worker exited with code 3, and WorkerCrashedException carries it. {CutReply}");
+
+        // The same through MapAsync, where a cut reply that passed for a line would be a verdict, or a WorkerErrorException.
+        PrimePool other = NewPool(1);
+        ShouldFailWithCrash(other.MapAsync([7, FakeWorker.CutReply, 11], chunkSize: 3), other, CutReply);
+    }
+
+    private const string CutReply =
+        "A line without its '\\n' is not a reply: the worker died in the middle of writing it (its last bytes were \"<id> ok 10\" with " +
+        "no line ending, then it exited with code 3). StreamReader.ReadLineAsync returns such a last piece at the end of stdout as " +
+        "if it were a line: cut replies at '\\n' yourself, treat a piece left over at the end of stdout as the worker's death, and " +
+        "fail the request in flight with WorkerCrashedException.";
 }

@@ -39,6 +39,20 @@ internal sealed class Worker
     /// <summary>The last few kilobytes the worker wrote to stderr. Guarded by <see cref="_standardErrorLock"/>.</summary>
     private readonly StringBuilder _standardErrorTail = new();
 
+    /// <summary>What the reply loop has read from stdout and not returned yet. Used by the reply loop only, one
+    /// read at a time, so it needs no lock.</summary>
+    private readonly char[] _replyBuffer = new char[4096];
+
+    /// <summary>The part of the line being read that came before <see cref="_replyBuffer"/>'s content: a reply
+    /// longer than the buffer, or not complete yet. Used by the reply loop only.</summary>
+    private readonly StringBuilder _replyLine = new();
+
+    /// <summary>Where the unread characters of <see cref="_replyBuffer"/> start. Used by the reply loop only.</summary>
+    private int _replyStart;
+
+    /// <summary>Where the unread characters of <see cref="_replyBuffer"/> end. Used by the reply loop only.</summary>
+    private int _replyEnd;
+
     private Worker(Process process)
     {
         Process = process;
@@ -137,9 +151,41 @@ internal sealed class Worker
     /// <summary>Says which program <see cref="Start"/> runs, for an error message.</summary>
     public static string Describe() => FileName == s_appHost ? s_appHost : $"{FileName} {s_dll}";
 
-    /// <summary>Reads the next reply line from the worker's stdout; <see langword="null"/> at the end of it (the
-    /// worker has died, or is dying).</summary>
-    public async Task<string?> ReadReplyAsync() => await Process.StandardOutput.ReadLineAsync().ConfigureAwait(false);
+    /// <summary>Reads the next reply line from the worker's stdout, without its <c>'\n'</c> (and a <c>'\r'</c> before
+    /// it, if any); <see langword="null"/> at the end of stdout (the worker has died, or is dying). Only the reply loop
+    /// calls it, one call at a time.</summary>
+    /// <remarks>A reply is a line that ends in <c>'\n'</c>. Text left at the end of stdout without one is a reply cut
+    /// off by the worker's death, never an answer: it is dropped, and the end of stdout reported. (StreamReader's own
+    /// ReadLineAsync would return it as if it were a line.)</remarks>
+    public async Task<string?> ReadReplyAsync()
+    {
+        while (true)
+        {
+            int newline = Array.IndexOf(_replyBuffer, '\n', _replyStart, _replyEnd - _replyStart);
+            if (newline >= 0)
+            {
+                _replyLine.Append(_replyBuffer, _replyStart, newline - _replyStart);
+                _replyStart = newline + 1;
+                if (_replyLine.Length > 0 && _replyLine[^1] == '\r')
+                {
+                    _replyLine.Length--; // "\r\n", as a worker that uses WriteLine on Windows ends its lines
+                }
+
+                string line = _replyLine.ToString();
+                _replyLine.Clear();
+                return line;
+            }
+
+            // No line end in what is buffered: keep it, and read on.
+            _replyLine.Append(_replyBuffer, _replyStart, _replyEnd - _replyStart);
+            _replyStart = 0;
+            _replyEnd = await Process.StandardOutput.ReadAsync(_replyBuffer).ConfigureAwait(false);
+            if (_replyEnd == 0)
+            {
+                return null; // the end of stdout; whatever is left in _replyLine never got its '\n'
+            }
+        }
+    }
 
     /// <summary>Writes <paramref name="line"/> to the worker's stdin and flushes it. Never throws: a worker that has
     /// died cannot be written to, and its stdout reader reports its death.</summary>
