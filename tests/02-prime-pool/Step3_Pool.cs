@@ -150,11 +150,12 @@ public sealed class Step3_Pool : PoolTest
     [Test]
     public void MapAsync_keeps_input_order_when_a_later_chunk_finishes_first()
     {
-        // The first chunk is one prime of about 10^16: a third of a second of trial division. The other chunks are
-        // small and go to the second worker, which answers them all while the first one is still dividing. So the
-        // chunks finish in a different order than they were sent.
+        // The first chunk is one prime of about 10^14: some 30 ms of trial division. The other chunks are small and
+        // go to the second worker, which usually answers them all while the first one is still dividing, so the chunks
+        // finish in a different order than they were sent. (If they do not, the test only misses a bug: it never fails
+        // correct code. A bigger prime made a loaded machine miss the deadline.)
         PrimePool pool = NewPool(2);
-        long[] numbers = [10_000_000_000_000_061, .. Enumerable.Range(1, 30).Select(i => (long)i)];
+        long[] numbers = [100_000_000_000_031, .. Enumerable.Range(1, 30).Select(i => (long)i)];
         bool[] expected = numbers.Select((n, i) => i == 0 || Oracle.IsPrime(n)).ToArray();
 
         IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize: 3).ShouldComplete(NoAnswer);
