@@ -73,6 +73,9 @@ internal sealed class FakeWorker : IDisposable
     /// (Linux only: it finds its descriptors in /proc).</summary>
     public const long CloseStdoutAndLinger = -1010;
 
+    /// <summary>A check with this number gets its verdicts in a line that ends in "\r\n", as WriteLine writes it on Windows.</summary>
+    public const long ReplyEndingInCrLf = -1011;
+
     private readonly string _logFolder;
     private readonly string? _previousHooks;
 

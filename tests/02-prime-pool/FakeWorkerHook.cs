@@ -117,6 +117,10 @@ internal static class StartupHook
                 long other = long.Parse(id, CultureInfo.InvariantCulture) + 1000;
                 Write(stdout, utf8, $"{other.ToString(CultureInfo.InvariantCulture)} ok {verdicts}\n");
             }
+            else if (numbers.Contains(FakeWorker.ReplyEndingInCrLf))
+            {
+                Write(stdout, utf8, $"{id} ok {verdicts}\r\n");
+            }
             else if (numbers.Contains(FakeWorker.Hold))
             {
                 while (input.ReadLine() is not null)

@@ -16,6 +16,16 @@ public abstract class PoolTest : ChildProcessTest
         "stdin is a pipe with a buffer in front of it)? Is the worker's stdout read all the time, asynchronously, and each reply " +
         "matched to its request by id? Did the worker start (see its stderr) and implement Step 2?";
 
+    /// <summary>The deadline of a wait for a lot of work (hundreds of round trips, megabytes through a pipe): never
+    /// shorter than 10 s, even when KATA_DEADLINE_SCALE shortens the others. Wrong code that hangs such a wait costs a
+    /// little more; correct code on a loaded machine is never failed by it.</summary>
+    protected static TimeSpan BigWork => Deadlines.Hang > TimeSpan.FromSeconds(10) ? Deadlines.Hang : TimeSpan.FromSeconds(10);
+
+    /// <summary>The likely cause when one of many requests is never answered in time.</summary>
+    protected const string ManyAnswers =
+        NoAnswer + " With this many requests, also: are the workers reused? A process started per request costs tens of " +
+        "milliseconds each: workers start once and are reused.";
+
     /// <summary>The likely cause when a worker died and the task in flight on it never failed, while the pool still
     /// lists the dead worker: nothing reacts to the end of its stdout.</summary>
     protected const string CrashUnnoticed =
@@ -69,14 +79,16 @@ public abstract class PoolTest : ChildProcessTest
         return ids;
     }
 
-    /// <summary>Disposes <paramref name="pool"/> on a learner thread, with a deadline.</summary>
+    /// <summary>Disposes <paramref name="pool"/> on a learner thread, with a deadline, and requires every worker it had
+    /// to be gone when Dispose returns.</summary>
     protected static void DisposeWithDeadline(PrimePool pool, string diagnosisIfStuck =
         "Dispose must end every worker promptly: close its stdin, wait briefly, kill what is left (Process.Kill(entireProcessTree: " +
         "true)), and wait for the exit. A worker busy with a long check never reads the end of its input in time.")
     {
         ArgumentNullException.ThrowIfNull(pool);
-        WorkerIds(pool);
+        IReadOnlyList<int> ids = WorkerIds(pool);
         LearnerThread.Start("disposer", pool.Dispose).ShouldFinish(diagnosisIfStuck);
+        ShouldAllBeGone(ids, "Dispose");
     }
 
     /// <summary>Requires every process in <paramref name="ids"/> to be gone right after Dispose returned.</summary>
@@ -179,10 +191,25 @@ public abstract class PoolTest : ChildProcessTest
                 // Nothing to record.
             }
 
+            IReadOnlyList<int> ids = [];
+            try
+            {
+                ids = pool.WorkerProcessIds;
+            }
+            catch (Exception ex) when (ex is NotImplementedException or ObjectDisposedException)
+            {
+                // Nothing to check.
+            }
+
             var disposer = LearnerThread.Start("tear-down disposer", pool.Dispose);
             if (!disposer.TryJoin(Deadlines.Hang) && passedSoFar)
             {
                 Assert.Fail($"Dispose has not returned after {Deadlines.Describe(Deadlines.Hang)} at tear-down. Dispose must end every worker promptly.");
+            }
+
+            if (passedSoFar && disposer.IsFinished && disposer.Exception is null)
+            {
+                ShouldAllBeGone(ids, "Dispose (at tear-down)");
             }
         }
 

@@ -127,8 +127,14 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(numbers);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<bool>>(cancellationToken);
+        }
+
         lock (_sync)
         {
+            // Read under the lock, like every other use of _disposed: the flag and the queue it guards change together.
             ObjectDisposedException.ThrowIf(_disposed, this);
         }
 
@@ -308,7 +314,17 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
             chunks.Add(CheckChunkAsync(start, Math.Min(chunkSize, numbers.Count - start)));
         }
 
-        await Task.WhenAll(chunks).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(chunks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The chunks were cancelled through the linked source, and report its token: the caller gets its own,
+            // as from every other method.
+            throw new OperationCanceledException("The map was cancelled.", cancellationToken);
+        }
+
         return results;
 
         async Task CheckChunkAsync(int start, int count)

@@ -28,7 +28,7 @@ internal static class Protocol
     /// <remarks>Invariant culture: a culture's own minus sign or digit grouping would be a bad number to the worker.</remarks>
     public static string FormatCheck(IReadOnlyList<long> numbers, int start, int count)
     {
-        var body = new StringBuilder("check ", 6 + (count * 20));
+        var body = new StringBuilder("check ");
         for (int i = start; i < start + count; i++)
         {
             if (i > start)
