@@ -22,6 +22,10 @@ public sealed class Step1_IsPrime : ConcurrencyTest
         "stays true and the loop runs on through every int. Use a long divisor and write the bound as d <= n / d, which " +
         "cannot overflow (d * d overflows a long too, above 3 037 000 499).";
 
+    private const string SquareRoot =
+        "Every divisor up to the square root must be tried, up to and including the square root itself: d <= n / d (which is " +
+        "d * d <= n without the overflow), not d < n / d, and no shortcut that skips candidates.";
+
     [Test]
     public void Numbers_below_two_are_not_prime()
     {
@@ -62,10 +66,20 @@ public sealed class Step1_IsPrime : ConcurrencyTest
         }
 
         bool[] verdicts = (bool[])LearnerThread.Start("is-prime", () => Enumerable.Range(0, Limit + 1).Select(n => Primes.IsPrime(n)).ToArray())
-            .ShouldFinish($"IsPrime for the numbers 0 to {Limit} has not finished. {LoopBound}")!;
+            .ShouldFinish(
+                $"IsPrime for the numbers 0 to {Limit} has not finished. {LoopBound}",
+                Deadlines.Hang > TimeSpan.FromSeconds(10) ? Deadlines.Hang : TimeSpan.FromSeconds(10))!;
         for (int n = 0; n <= Limit; n++)
         {
-            verdicts[n].ShouldBe(!composite[n], $"IsPrime({n}) must be {!composite[n]} (the sieve of Eratosthenes says so).");
+            if (verdicts[n] != !composite[n])
+            {
+                int root = (int)Math.Sqrt(n);
+                Assert.Fail(
+                    $"IsPrime({n}) must be {!composite[n]} (the sieve of Eratosthenes says so)" +
+                    (composite[n] && n > 1 && root * root == n
+                        ? $": it is {root} squared. {SquareRoot}"
+                        : composite[n] && n > 1 ? $". {SquareRoot}" : n < 4 ? ". 2 and 3 are prime (2 is the only even prime), 0 and 1 are not." : "."));
+            }
         }
     }
 
@@ -76,8 +90,7 @@ public sealed class Step1_IsPrime : ConcurrencyTest
         {
             long square = p * p;
             Check(square).ShouldBeFalse(
-                $"IsPrime({Show(square)}) must be false: it is {Show(p)} squared. The loop must try divisors up to and including the " +
-                "square root: d * d <= n (or d <= n / d), not d * d < n.");
+                $"IsPrime({Show(square)}) must be false: it is {Show(p)} squared. {SquareRoot}");
         }
     }
 
@@ -99,7 +112,7 @@ public sealed class Step1_IsPrime : ConcurrencyTest
                 factor == 0,
                 factor == 0
                     ? $"IsPrime({Show(n)}) must be true: it is prime."
-                    : $"IsPrime({Show(n)}) must be false: {Show(factor)} × {Show(n / factor)} = {Show(n)}. Every divisor up to the square root must be tried.");
+                    : $"IsPrime({Show(n)}) must be false: {Show(factor)} × {Show(n / factor)} = {Show(n)}. {SquareRoot}");
         }
     }
 
@@ -129,8 +142,8 @@ public sealed class Step1_IsPrime : ConcurrencyTest
         foreach ((long n, long factor) in composites)
         {
             Check(n).ShouldBeFalse(
-                $"IsPrime({Show(n)}) must be false: {Show(factor)} divides it. Near long.MaxValue, anything that computes n + 1, " +
-                "2 * n or d * d for a large d overflows.");
+                $"IsPrime({Show(n)}) must be false: {Show(factor)} divides it. {SquareRoot} Near long.MaxValue, anything that computes " +
+                "n + 1, 2 * n or d * d for a large d overflows.");
         }
     }
 

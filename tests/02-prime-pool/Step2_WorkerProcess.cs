@@ -17,18 +17,24 @@ public sealed class Step2_WorkerProcess : ChildProcessTest
         "No unflushed replies: the worker must answer each request while its stdin stays open. Flush after every reply " +
         "(stdout is a pipe, so the reply otherwise waits in a buffer until it fills up or the worker exits).";
 
+    private const string EchoTheId = "Every reply starts with the id of the request it answers: echo the id you read, do not count.";
+
+    private const string EndOfInput = "The end of input is not an error: it is how the pool stops a worker.";
+
+    private const string Survives = "A malformed line gets an error reply; the worker does not die.";
+
     [Test]
     public void The_real_worker_answers_each_request_while_its_stdin_stays_open()
     {
         using TrackedProcess worker = WorkerProgram.Start();
 
         worker.WriteLine("1 check 10000019,10000079,10000103,10000129");
-        worker.ReadLine(Unflushed).ShouldBe("1 ok 1110", "The article's numbers: the first three are prime, 10 000 129 = 89 × 112 361 is not.");
+        worker.ReadLine(Unflushed).ShouldBe("1 ok 1110", $"The article's numbers: the first three are prime, 10 000 129 = 89 × 112 361 is not. {EchoTheId}");
         worker.WriteLine("2 check 7");
-        worker.ReadLine(Unflushed).ShouldBe("2 ok 1", "The same worker answers its next request: it reads line after line.");
+        worker.ReadLine(Unflushed).ShouldBe("2 ok 1", $"The same worker answers its next request: it reads line after line. {EchoTheId}");
 
         worker.CloseInput();
-        worker.ShouldExitWithCode(0, "At the end of its input (stdin closed) the worker exits cleanly, with code 0.");
+        worker.ShouldExitWithCode(0, $"At the end of its input (stdin closed) the worker exits cleanly, with code 0. {EndOfInput}");
     }
 
     [Test]
@@ -37,12 +43,13 @@ public sealed class Step2_WorkerProcess : ChildProcessTest
         using TrackedProcess worker = WorkerProgram.Start();
 
         worker.WriteLine("this is not a request");
-        worker.ReadLine(Unflushed).ShouldStartWith("? error", Case.Sensitive, "A line whose id is unreadable gets '? error <message>'.");
+        worker.ReadLine(Unflushed, diagnosisIfGone: Survives).ShouldStartWith(
+            "? error", Case.Sensitive, $"A line whose id is unreadable gets '? error <message>'. {EchoTheId}");
         worker.WriteLine("3 check 7,eleven");
-        worker.ReadLine(Unflushed).ShouldStartWith("3 error", Case.Sensitive, "A bad number gets '<id> error <message>'.");
-        worker.ShouldBeRunning("A malformed line gets an error reply; the worker does not die.");
+        worker.ReadLine(Unflushed, diagnosisIfGone: Survives).ShouldStartWith("3 error", Case.Sensitive, $"A bad number gets '<id> error <message>'. {EchoTheId}");
+        worker.ShouldBeRunning(Survives);
         worker.WriteLine("4 check 7");
-        worker.ReadLine(Unflushed).ShouldBe("4 ok 1", "After an error reply the worker goes on.");
+        worker.ReadLine(Unflushed, diagnosisIfGone: Survives).ShouldBe("4 ok 1", $"After an error reply the worker goes on. {EchoTheId}");
     }
 
     [Test]
@@ -54,7 +61,9 @@ public sealed class Step2_WorkerProcess : ChildProcessTest
         using TrackedProcess worker = WorkerProgram.Start();
 
         worker.WriteLine("1 check " + string.Join(',', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture))));
-        string reply = worker.ReadLine($"{Unflushed} A reply longer than the pipe buffer must still come out whole, as one line.");
+        string reply = worker.ReadLine(
+            $"{Unflushed} A reply longer than the pipe buffer must still come out whole, as one line.",
+            Deadlines.Hang > TimeSpan.FromSeconds(10) ? Deadlines.Hang : TimeSpan.FromSeconds(10));
 
         reply.Length.ShouldBe("1 ok ".Length + numbers.Length, "One verdict per number, all on one reply line.");
         reply.ShouldBe("1 ok " + Oracle.Verdicts(numbers), "The verdicts of a big batch, in the order of the numbers.");
@@ -66,12 +75,14 @@ public sealed class Step2_WorkerProcess : ChildProcessTest
         using TrackedProcess worker = WorkerProgram.Start();
 
         worker.WriteLine("1 noise 1000000");
-        worker.ReadLine($"{Unflushed} After writing its noise to stderr, the worker replies '<id> ok'.").ShouldBe("1 ok");
+        worker.ReadLine(
+            $"{Unflushed} After writing its noise to stderr, the worker replies '<id> ok'.",
+            Deadlines.Hang > TimeSpan.FromSeconds(10) ? Deadlines.Hang : TimeSpan.FromSeconds(10)).ShouldBe("1 ok", EchoTheId);
         worker.WriteLine("2 check 8");
-        worker.ReadLine(Unflushed).ShouldBe("2 ok 0");
+        worker.ReadLine(Unflushed).ShouldBe("2 ok 0", EchoTheId);
 
         worker.CloseInput();
-        worker.ShouldExitWithCode(0, "At the end of its input the worker exits with code 0.");
+        worker.ShouldExitWithCode(0, $"At the end of its input the worker exits with code 0. {EndOfInput}");
         worker.StandardError.Length.ShouldBe(1_000_000, "'noise 1000000' writes exactly 1 000 000 bytes to stderr.");
     }
 
@@ -81,7 +92,7 @@ public sealed class Step2_WorkerProcess : ChildProcessTest
         using TrackedProcess worker = WorkerProgram.Start();
 
         worker.WriteLine("1 check 7");
-        worker.ReadLine(Unflushed).ShouldBe("1 ok 1");
+        worker.ReadLine(Unflushed).ShouldBe("1 ok 1", EchoTheId);
         worker.WriteLine("2 exit 42");
         worker.ShouldExitWithCode(42, "'<id> exit <code>' ends the worker at once with that exit code (Main returns what Run returns).");
         worker.ShouldWriteNothing("'exit' gets no reply.", TimeSpan.Zero);
@@ -96,6 +107,6 @@ public sealed class Step2_WorkerProcess : ChildProcessTest
         worker.WriteLine("2 check 7");
         worker.ShouldWriteNothing("After 'hold' the worker answers nothing more until its input ends.");
         worker.CloseInput();
-        worker.ShouldExitWithCode(0, "A holding worker exits with code 0 when its stdin closes: that is how a pool ends it gently.");
+        worker.ShouldExitWithCode(0, $"A holding worker exits with code 0 when its stdin closes: that is how a pool ends it gently. {EndOfInput}");
     }
 }

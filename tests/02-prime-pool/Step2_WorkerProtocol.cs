@@ -15,13 +15,15 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
     public void A_check_is_answered_with_its_id_and_one_verdict_per_number()
     {
         long[] article = [10_000_019, 10_000_079, 10_000_103, 10_000_129];
-        long[] mixed = [2, 3, 4, 9, 97, 10_000_129, -5, 0, 1, long.MaxValue];
+        long[] mixed = [2, 3, 4, 9, 97, 10_000_129, -5, 0, 1, long.MaxValue, long.MinValue];
         var worker = InProcessWorker.Run([$"1 check {Join(article)}", $"42 check {Join(mixed)}", "7 check 7"]);
 
-        worker.Replies.ShouldBe(
+        RepliesShouldBe(
+            worker,
             ["1 ok 1110", $"42 ok {Oracle.Verdicts(mixed)}", "7 ok 1"],
-            "A check is answered '<id> ok <verdicts>': the request's id, then one character per number, in order: '1' prime, '0' not.");
-        worker.ExitCode.ShouldBe(0, "At the end of its input the worker returns exit code 0.");
+            "A check is answered '<id> ok <verdicts>': the request's id, then one character per number, in order: '1' prime, '0' not. " +
+            "Every long is a number, from long.MinValue to long.MaxValue: parse with NumberStyles.AllowLeadingSign and the invariant culture.");
+        worker.ExitCode.ShouldBe(0, $"At the end of its input the worker returns exit code 0. {EndOfInput}");
     }
 
     [Test]
@@ -87,10 +89,11 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
             string reply = worker.Replies[i];
             (reply == cases[i].Reply || reply.StartsWith(cases[i].Reply + " ", StringComparison.Ordinal)).ShouldBeTrue(
                 $"The line \"{cases[i].Line}\" must get an error reply starting \"{cases[i].Reply}\", but got \"{reply}\". A malformed line " +
-                "gets '<id> error <message>', or '? error <message>' when its id is not a whole number of at least 0; the worker does not die.");
+                "gets '<id> error <message>', or '? error <message>' when its id is not a whole number of at least 0 (echo the id you read, " +
+                "do not count); the worker does not die.");
         }
 
-        worker.Replies[^1].ShouldBe("13 ok 1", "After the malformed lines the worker goes on: the next good request gets its answer.");
+        worker.Replies[^1].ShouldBe("13 ok 1", $"After the malformed lines the worker goes on: the next good request gets its answer. {EchoTheId}");
     }
 
     [Test]
@@ -99,8 +102,8 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
         InProcessWorker.Run([]).ExitCode.ShouldBe(
             0, "With no input at all, Run returns 0 at once: the end of input is how the pool tells a worker to stop, not an error.");
         var worker = InProcessWorker.Run(["1 check 7", "2 check 8"]);
-        worker.ExitCode.ShouldBe(0, "At the end of its input (ReadLine returns null) the worker exits cleanly, with code 0.");
-        worker.Replies.ShouldBe(["1 ok 1", "2 ok 0"]);
+        worker.ExitCode.ShouldBe(0, $"At the end of its input (ReadLine returns null) the worker exits cleanly, with code 0. {EndOfInput}");
+        RepliesShouldBe(worker, ["1 ok 1", "2 ok 0"], "One reply per request.");
     }
 
     [Test]
@@ -109,17 +112,20 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
         var worker = InProcessWorker.Run(["1 check 7", "2 exit 42", "3 check 7"]);
 
         worker.ExitCode.ShouldBe(42, "'<id> exit <code>' is a test hook: the worker stops with that exit code.");
-        worker.Replies.ShouldBe(["1 ok 1"], "'exit' gets no reply, and nothing after it is answered.");
+        RepliesShouldBe(worker, ["1 ok 1"], "'exit' gets no reply, and nothing after it is answered.");
         worker.ReadCalls.ShouldBe(2, "After 'exit' the worker stops at once: it must not read another line.");
     }
 
     [Test]
     public void Hold_answers_nothing_more_until_the_input_ends()
     {
-        var worker = InProcessWorker.Run(["1 check 7", "2 hold", "3 check 7", "4 exit 9"]);
+        var worker = InProcessWorker.Run(
+            ["1 check 7", "2 hold", "3 check 7", "4 exit 9"],
+            "After 'hold', Run never returned although the input ended: 'hold' answers nothing more, but keeps reading (and ignoring) " +
+            "lines, so that the worker still notices the end of its input: a pool ends a holding worker gently when its stdin closes.");
 
-        worker.Replies.ShouldBe(["1 ok 1"], "'<id> hold' is a test hook: the worker answers nothing more (not even 'exit') until its input ends.");
-        worker.ExitCode.ShouldBe(0, "A holding worker exits with code 0 when its input ends.");
+        RepliesShouldBe(worker, ["1 ok 1"], "'<id> hold' is a test hook: the worker answers nothing more (not even 'exit') until its input ends.");
+        worker.ExitCode.ShouldBe(0, $"A holding worker exits with code 0 when its input ends. {EndOfInput}");
     }
 
     [Test]
@@ -127,7 +133,8 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
     {
         var worker = InProcessWorker.Run(["1 wait", "2 check 7", "3 wait"]);
 
-        worker.Replies.ShouldBe(
+        RepliesShouldBe(
+            worker,
             ["1 ok", "2 ok 1", "3 ok"],
             "'<id> wait' is a test hook: it is answered '<id> ok' once the next line has arrived (or the input has ended), " +
             "and then that next line is handled as usual.");
@@ -141,7 +148,25 @@ public sealed class Step2_WorkerProtocol : ConcurrencyTest
         var worker = InProcessWorker.Run(["4 noise 100000", "5 noise 0"]);
 
         worker.Error.Length.ShouldBe(100_000, "'<id> noise <bytes>' writes exactly that many bytes (ASCII characters) to stderr.");
-        worker.Replies.ShouldBe(["4 ok", "5 ok"], "After the noise, the worker replies '<id> ok'.");
+        RepliesShouldBe(worker, ["4 ok", "5 ok"], "After the noise, the worker replies '<id> ok'.");
+    }
+
+    private const string EchoTheId = "Every reply starts with the id of the request it answers: echo the id you read, do not count.";
+
+    private const string EndOfInput = "The end of input is not an error: it is how the pool stops a worker.";
+
+    /// <summary>Requires the worker's replies to be <paramref name="expected"/>; when only the ids differ, says so.</summary>
+    private static void RepliesShouldBe(InProcessWorker worker, string[] expected, string rule)
+    {
+        string[] replies = worker.Replies;
+        static string Body(string reply) => reply.IndexOf(' ', StringComparison.Ordinal) is var space and >= 0 ? reply[(space + 1)..] : reply;
+        if (replies.Length == expected.Length && !replies.SequenceEqual(expected) && replies.Select(Body).SequenceEqual(expected.Select(Body)))
+        {
+            Assert.Fail($"The replies were [{string.Join(" | ", replies)}], where [{string.Join(" | ", expected)}] was expected: the right answers " +
+                        $"under the wrong ids. {EchoTheId}");
+        }
+
+        replies.ShouldBe(expected, ignoreOrder: false, customMessage: rule);
     }
 
     private static string Join(IEnumerable<long> numbers) => string.Join(',', numbers.Select(n => n.ToString(CultureInfo.InvariantCulture)));

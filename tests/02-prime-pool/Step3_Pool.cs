@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ConcurrencyKata.Tests.PrimePoolTests;
 
 /// <summary>
@@ -28,6 +30,11 @@ public sealed class Step3_Pool : PoolTest
 
         using var byDefault = new PrimePool();
         byDefault.MaxWorkers.ShouldBe(Environment.ProcessorCount, "new PrimePool() has one worker per core at most, like Python's ProcessPoolExecutor().");
+        WorkerIds(byDefault).ShouldBeEmpty("new PrimePool() starts no process either: workers start on demand, on the first request.");
+        if (OperatingSystem.IsLinux())
+        {
+            ChildProcesses.RunningChildren().ShouldBeEmpty("Constructing a pool starts no process: workers start on demand, on the first request.");
+        }
     }
 
     [Test]
@@ -113,7 +120,7 @@ public sealed class Step3_Pool : PoolTest
         PrimePool pool = NewPool(2);
         pool.MapAsync([3, 4, 5, 6], chunkSize: 1).ShouldComplete(NoAnswer);
         IReadOnlyList<int> ids = WorkerIds(pool);
-        ids.Count.ShouldBeInRange(1, 2, "The pool exposes the process ids of its live workers, at most maxWorkers.");
+        ids.Count.ShouldBeInRange(1, 2, "A pool has never more worker processes than maxWorkers, and WorkerProcessIds lists the live ones.");
 
         foreach (int id in ids)
         {
@@ -135,34 +142,25 @@ public sealed class Step3_Pool : PoolTest
 
         foreach (int chunkSize in new[] { 1, 7, 64, 1000 })
         {
-            IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize).ShouldComplete(NoAnswer);
-            verdicts.Count.ShouldBe(numbers.Length, $"chunkSize {chunkSize}: one verdict per number.");
-            for (int i = 0; i < numbers.Length; i++)
-            {
-                verdicts[i].ShouldBe(
-                    expected[i],
-                    $"chunkSize {chunkSize}, number {i} ({numbers[i]}): MapAsync returns the verdicts in input order, whatever order the " +
-                    "chunks finish in, and each reply goes to the request with its id. Put each chunk's verdicts at that chunk's offset.");
-            }
+            IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize).ShouldComplete(ManyAnswers, BigWork);
+            MapVerdicts.ShouldBe(verdicts, expected, chunkSize, $"{numbers.Length} numbers, chunkSize {chunkSize}");
         }
     }
 
     [Test]
     public void MapAsync_keeps_input_order_when_a_later_chunk_finishes_first()
     {
-        // The first chunk is one prime of about 10^16: a third of a second of trial division. The other chunks are
-        // small and go to the second worker, which answers them all while the first one is still dividing. So the
-        // chunks finish in a different order than they were sent.
+        // The first chunk is one prime of about 10^14: some 30 ms of trial division. The other chunks are small and
+        // go to the second worker, which usually answers them all while the first one is still dividing, so the chunks
+        // finish in a different order than they were sent. (If they do not, the test only misses a bug: it never fails
+        // correct code. A bigger prime made a loaded machine miss the deadline.)
         PrimePool pool = NewPool(2);
-        long[] numbers = [10_000_000_000_000_061, .. Enumerable.Range(1, 30).Select(i => (long)i)];
+        long[] numbers = [100_000_000_000_031, .. Enumerable.Range(1, 30).Select(i => (long)i)];
         bool[] expected = numbers.Select((n, i) => i == 0 || Oracle.IsPrime(n)).ToArray();
 
         IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize: 3).ShouldComplete(NoAnswer);
 
-        verdicts.ShouldBe(
-            expected,
-            "MapAsync returns the verdicts in input order, whatever order the chunks finish in: here the first chunk finishes last. " +
-            "Put each chunk's verdicts at that chunk's offset in the result, not at the end of a list in completion order.");
+        MapVerdicts.ShouldBe(verdicts, expected, 3, $"{numbers.Length} numbers, chunkSize 3, the first chunk finishing last");
     }
 
     [Test]
@@ -205,7 +203,7 @@ public sealed class Step3_Pool : PoolTest
 
         for (int i = 0; i < numbers.Length; i++)
         {
-            tasks[i].ShouldComplete(NoAnswer).ShouldBe(
+            tasks[i].ShouldComplete(ManyAnswers, BigWork).ShouldBe(
                 Oracle.IsPrime(numbers[i]),
                 $"IsPrimeAsync({numbers[i]}) got the verdict of another number: replies must match the right request, by id, also when " +
                 "many threads submit at once.");
@@ -225,8 +223,9 @@ public sealed class Step3_Pool : PoolTest
             IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize).ShouldComplete(
                 $"No pipe-buffer deadlock: a request and a reply bigger than the pipe buffer (chunkSize {chunkSize}). Write requests and read " +
                 "replies independently and asynchronously: a write that waits for the worker to read must not stop the reading of its " +
-                $"replies. {NoAnswer}");
-            verdicts.SequenceEqual(expected).ShouldBeTrue($"chunkSize {chunkSize}: every verdict of the big batch, in input order.");
+                $"replies. {NoAnswer}",
+                BigWork);
+            MapVerdicts.ShouldBe(verdicts, expected, chunkSize, $"{numbers.Length} numbers, chunkSize {chunkSize}");
         }
     }
 
@@ -236,7 +235,8 @@ public sealed class Step3_Pool : PoolTest
         PrimePool pool = NewPool(1);
         pool.SendAsync("noise 1000000").ShouldComplete(
             "No pipe-buffer deadlock: the worker wrote 1 MB to stderr, more than a pipe holds (64 KB on Linux). Drain stderr all the " +
-            "time (redirect it and read it asynchronously): a full stderr pipe blocks the worker in its write, so it never replies.")
+            "time (redirect it and read it asynchronously): a full stderr pipe blocks the worker in its write, so it never replies.",
+            BigWork)
             .ShouldBe("ok", "SendAsync returns the reply without its id: 'ok' for noise.");
         pool.IsPrimeAsync(7).ShouldComplete($"After the noise, the same worker answers the next request. {NoAnswer}").ShouldBeTrue();
     }
@@ -247,9 +247,162 @@ public sealed class Step3_Pool : PoolTest
         PrimePool pool = NewPool(1);
         pool.SendAsync("check 2,4,97").ShouldComplete(NoAnswer).ShouldBe("ok 101", "SendAsync(\"check 2,4,97\") returns the reply without its id.");
 
-        TaskExpectations.ThrowsOrFails<ArgumentNullException>(() => pool.SendAsync(null!), "SendAsync(null) must throw ArgumentNullException.");
-        TaskExpectations.ThrowsOrFails<ArgumentException>(
-            () => pool.SendAsync("check 7\n1 exit 3"),
-            "A request is one line: SendAsync must reject a line break with ArgumentException, or the worker would read two requests.");
+        TaskExpectations.ThrowsOrFails<ArgumentNullException>(() => pool.SendAsync(null!), "SendAsync(null) must throw ArgumentNullException.")
+            .ParamName.ShouldBe("request");
+        foreach (string twoLines in new[] { "check 7\n1 exit 3", "check 7\r1 exit 3", "check 7\r\n" })
+        {
+            TaskExpectations.ThrowsOrFails<ArgumentException>(
+                () => pool.SendAsync(twoLines),
+                "A request is one line: SendAsync must reject a line break ('\\n' or '\\r') with ArgumentException, or the worker would " +
+                "read two requests.").ParamName.ShouldBe("request", "Name the bad parameter: new ArgumentException(message, nameof(request)).");
+        }
+
+        pool.SendAsync("check 11").ShouldComplete(NoAnswer, diagnosisIfFailed: "A rejected request leaves the pool usable.").ShouldBe("ok 1");
+    }
+
+    [Test]
+    public void MapAsync_answers_every_number_whatever_the_chunk_size()
+    {
+        // 28 numbers, the last one prime: chunk sizes that divide the count, that do not (the last chunk is shorter),
+        // and that are larger than the whole input (one chunk), up to int.MaxValue (where start + chunkSize overflows).
+        PrimePool pool = NewPool(2);
+        long[] numbers = [.. Enumerable.Range(2, 28).Select(i => (long)i)];
+        bool[] expected = numbers.Select(Oracle.IsPrime).ToArray();
+
+        foreach (int chunkSize in new[] { 1, 5, 27, 28, 29, 1000, int.MaxValue })
+        {
+            IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize).ShouldComplete(ManyAnswers, BigWork);
+            MapVerdicts.ShouldBe(verdicts, expected, chunkSize, $"{numbers.Length} numbers, chunkSize {chunkSize}");
+        }
+    }
+
+    [Test]
+    public void MapAsync_sends_chunkSize_numbers_per_message_and_queues_every_chunk_at_once()
+    {
+        using var fake = FakeWorker.Start(FakeWorker.Scripted);
+        PrimePool pool = NewPool(2);
+        long[] numbers = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+        IReadOnlyList<bool> verdicts = pool.MapAsync(numbers, chunkSize: 4).ShouldComplete(NoAnswer);
+
+        MapVerdicts.ShouldBe(verdicts, numbers.Select(Oracle.IsPrime).ToArray(), 4, "10 numbers, chunkSize 4");
+        string[] messages = ["check 10,11", "check 2,3,4,5", "check 6,7,8,9"];
+        fake.RequestsReceived().Order(StringComparer.Ordinal).ShouldBe(
+            messages,
+            ignoreOrder: false,
+            customMessage: "MapAsync sends chunkSize numbers per message, in input order, the last message holding what is left: with chunkSize 4, " +
+            "ten numbers are three messages of 4, 4 and 2 numbers. The workers received these requests instead.");
+
+        // Two chunks that the (fake) workers never answer: both go out at once, to two workers.
+        PrimePool second = NewPool(2);
+        Task<IReadOnlyList<bool>> held = second.MapAsync([FakeWorker.Hold, FakeWorker.Hold], chunkSize: 1);
+        WaitForWorkers(
+            second,
+            2,
+            "MapAsync queues its chunks together, and they spread over the workers: two chunks on a pool of two workers start two " +
+            "workers at once. Are the chunks sent one after another, each awaited before the next?");
+        held.IsCompleted.ShouldBeFalse("Neither chunk is ever answered.");
+    }
+
+    [Test]
+    public void WorkerProcessIds_is_a_copy_in_start_order()
+    {
+        PrimePool pool = NewPool(2);
+        Task<string> first = pool.SendAsync("hold");
+        WaitForWorkers(pool, 1, "A request needs a worker.");
+        IReadOnlyList<int> before = pool.WorkerProcessIds;
+        int[] seen = [.. before];
+
+        Task<string> second = pool.SendAsync("hold");
+        IReadOnlyList<int> after = WaitForWorkers(pool, 2, "Two held requests need two workers.");
+
+        before.ShouldBe(
+            seen,
+            ignoreOrder: false,
+            customMessage: "WorkerProcessIds returns a copy made under the lock: the list it returned earlier changed afterwards, when the pool started " +
+            "another worker. That list is the pool's own, escaped: the caller reads it without your lock while the pool writes it.");
+        after[0].ShouldBe(seen[0], "WorkerProcessIds lists the workers in the order they started: the first worker first.");
+        first.IsCompleted.ShouldBeFalse("'hold' is never answered.");
+        second.IsCompleted.ShouldBeFalse("'hold' is never answered.");
+    }
+
+    [Test]
+    public void Numbers_reach_the_worker_intact_whatever_the_callers_culture()
+    {
+        // A culture that writes its minus sign as U+2212, as Swedish and Norwegian do: "-7" becomes "−7", which the
+        // worker's invariant parsing rejects.
+        PrimePool pool = NewPool(1);
+        var culture = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        culture.NumberFormat.NegativeSign = "\u2212";
+        long[] numbers = [long.MinValue, -7, -1, 0, 1, 2, 3, 97, long.MaxValue - 1, long.MaxValue];
+        CultureInfo callers = CultureInfo.CurrentCulture;
+        Task<bool>[] checks;
+        Task<IReadOnlyList<bool>> map;
+        CultureInfo.CurrentCulture = culture;
+        try
+        {
+            checks = numbers.Select(n => pool.IsPrimeAsync(n)).ToArray();
+            map = pool.MapAsync(numbers, chunkSize: 4);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = callers;
+        }
+
+        const string Rule =
+            "Numbers go to the worker in the invariant culture (n.ToString(CultureInfo.InvariantCulture)), from long.MinValue to " +
+            "long.MaxValue: in the caller's culture, -7 may be written \"\u22127\" (a Unicode minus sign), a bad number to the worker.";
+        for (int i = 0; i < numbers.Length; i++)
+        {
+            checks[i].ShouldComplete(NoAnswer, diagnosisIfFailed: Rule).ShouldBe(Oracle.IsPrime(numbers[i]), $"IsPrimeAsync({numbers[i]}). {Rule}");
+        }
+
+        MapVerdicts.ShouldBe(
+            map.ShouldComplete(NoAnswer, diagnosisIfFailed: Rule), numbers.Select(Oracle.IsPrime).ToArray(), 4, "from long.MinValue to long.MaxValue");
+    }
+
+    [Test]
+    public void Every_call_returns_at_once_while_every_worker_is_busy()
+    {
+        PrimePool pool = NewPool(1);
+        Task<string> held = pool.SendAsync("hold");
+        WaitForWorkers(pool, 1, "A request needs a worker.");
+
+        var caller = LearnerThread.Start("caller", () => new Task[] { pool.IsPrimeAsync(7), pool.MapAsync([7, 8], chunkSize: 1), pool.SendAsync("check 9") });
+        var tasks = (Task[])caller.ShouldFinish(
+            "No member blocks while waiting for a worker: IsPrimeAsync, MapAsync and SendAsync queue their requests and return a task at " +
+            "once, also while every worker is busy.")!;
+
+        foreach (Task task in tasks)
+        {
+            task.IsCompleted.ShouldBeFalse(
+                "The only worker is busy ('hold'), and a pool has never more worker processes than maxWorkers (1 here), so each request " +
+                "waits in the queue: its task cannot be complete yet.");
+        }
+
+        held.IsCompleted.ShouldBeFalse("'hold' is never answered.");
+    }
+
+    [Test]
+    public void A_continuation_that_calls_back_into_the_pool_does_not_deadlock()
+    {
+        // The caller's continuation asks to run synchronously, on whatever thread completes the task, and calls the
+        // pool again and waits for that answer. If the pool completes tasks inline (on a worker's reply loop, inside
+        // its lock), that loop is the one that must read the second answer: it never does.
+        PrimePool pool = NewPool(1);
+        Task<bool> again = pool.IsPrimeAsync(7).ContinueWith(
+            _ =>
+            {
+                Task<bool> inner = pool.IsPrimeAsync(11);
+                return ((IAsyncResult)inner).AsyncWaitHandle.WaitOne(Deadlines.Hang) && inner.IsCompletedSuccessfully && inner.Result;
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        again.ShouldComplete($"The continuation never finished. {NoAnswer}", deadline: Deadlines.Hang * 2).ShouldBeTrue(
+            "A caller's continuation that calls back into the pool and waits for the answer deadlocked: it ran on the pool's reply loop " +
+            "(inside its lock), which then could not read the answer. Create every TaskCompletionSource with " +
+            "TaskCreationOptions.RunContinuationsAsynchronously, so that no caller's code runs inside the pool.");
     }
 }

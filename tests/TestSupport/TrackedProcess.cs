@@ -186,8 +186,10 @@ public sealed class TrackedProcess : IDisposable
     /// <paramref name="diagnosisIfSilent"/>), or when stdout ends first (with the exit code and stderr).</summary>
     /// <param name="diagnosisIfSilent">The likely cause if no line comes, e.g. "Flush after every reply."</param>
     /// <param name="deadline">Default <see cref="Deadlines.Hang"/>.</param>
+    /// <param name="diagnosisIfGone">The likely cause if the process dies (its stdout ends) instead of writing the
+    /// line, e.g. "A malformed line gets an error reply; the worker does not die."; added to the exit code and stderr.</param>
     /// <returns>The line, without its line ending.</returns>
-    public string ReadLine(string diagnosisIfSilent, TimeSpan? deadline = null)
+    public string ReadLine(string diagnosisIfSilent, TimeSpan? deadline = null, string? diagnosisIfGone = null)
     {
         TimeSpan limit = deadline ?? Deadlines.Hang;
         var clock = Stopwatch.StartNew();
@@ -211,7 +213,7 @@ public sealed class TrackedProcess : IDisposable
         }
 
         // Not the diagnosis for silence: the process died (or closed its stdout), and its stderr says more.
-        FailBecauseGone("Its stdout ended before it wrote the line the test was waiting for.");
+        FailBecauseGone("Its stdout ended before it wrote the line the test was waiting for." + (diagnosisIfGone is null ? "" : " " + diagnosisIfGone));
         return null!; // unreachable: FailBecauseGone throws
     }
 

@@ -21,13 +21,13 @@ namespace ConcurrencyKata;
 /// </remarks>
 public sealed class PrimePool : IDisposable, IAsyncDisposable
 {
+    // The pieces, one file each: this class decides (which request goes to which worker, what a reply or a death
+    // means), under one lock; Worker.cs is one process and its pipes; Request.cs one request and the task waiting
+    // for it; Protocol.cs the line format.
     // TODO (Step 3): the state, all of it guarded by one private lock object (document what it guards):
-    //   - the queue of requests waiting for an idle worker (a LinkedList<T> makes removing a cancelled one easy);
-    //   - the workers: each with its Process, its stdin writer, and the request in flight on it (at most one);
+    //   - the queue of requests waiting for an idle worker (a LinkedList<Request> makes removing a cancelled one easy);
+    //   - the workers (Worker), each with the request in flight on it (at most one);
     //   - the id of the last request (ids start at 1 and only grow), and whether the pool is disposed.
-    //   A request is an id, its line, and a TaskCompletionSource<string> created with
-    //   TaskCreationOptions.RunContinuationsAsynchronously (so no caller's code ever runs inside your lock).
-    // TODO (Step 4): per worker, whether it is dead; per request, its CancellationTokenRegistration.
 
     /// <summary>Creates a pool of at most <see cref="Environment.ProcessorCount"/> workers. No process starts yet.</summary>
     public PrimePool()
@@ -53,7 +53,8 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <summary>The process ids of the workers alive right now, in the order they started; empty before the first
     /// request and after <see cref="Dispose"/>. Another thread may change the set the moment it is read.</summary>
     public IReadOnlyList<int> WorkerProcessIds =>
-        // TODO (Step 3): a copy, made under the lock. (Step 4): leave out dead workers.
+        // TODO (Step 3): a copy (ToArray), made under the lock: the list you return must not change under the caller.
+        // TODO (Step 4): leave out dead workers.
         throw new NotImplementedException("Step 3 (exercise 02): implement WorkerProcessIds. See Step 3 in exercises/02-prime-pool/README.md.");
 
     /// <summary>Checks one number in a worker process: Python's <c>executor.submit(is_prime, n)</c>.</summary>
@@ -66,7 +67,8 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
     public Task<bool> IsPrimeAsync(long n, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 3): send "check <n>" (see SendAsync) and turn the reply "ok 1" / "ok 0" into true / false.
+        // TODO (Step 3): send "check <n>" (Protocol.FormatCheck, through the same path as SendAsync) and turn the reply
+        // "ok 1" / "ok 0" into true / false (Protocol.ParseVerdicts: anything else is a WorkerErrorException).
         throw new NotImplementedException("Step 3 (exercise 02): implement IsPrimeAsync. See Step 3 in exercises/02-prime-pool/README.md.");
     }
 
@@ -85,8 +87,11 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
     public Task<IReadOnlyList<bool>> MapAsync(IReadOnlyList<long> numbers, int chunkSize = 1, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 3): validate; split into chunks; send "check a,b,c" per chunk, all at once; put each chunk's
-        // verdicts at that chunk's offset in one result array; await them all (Task.WhenAll).
+        // TODO (Step 3): validate; split into chunks of chunkSize (the last one may be shorter); send "check a,b,c" per
+        // chunk (Protocol.FormatCheck), all at once; put each chunk's verdicts at that chunk's offset in one result
+        // array; await them all (Task.WhenAll).
+        // TODO (Step 4): if one chunk fails, cancel the others (a linked CancellationTokenSource) and fail with that
+        // chunk's exception; a cancelled map ends as cancelled, with the caller's token.
         throw new NotImplementedException("Step 3 (exercise 02): implement MapAsync. See Step 3 in exercises/02-prime-pool/README.md.");
     }
 
@@ -103,14 +108,14 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
     public Task<string> SendAsync(string request, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 3): under the lock: give the request the next id, queue it, then dispatch: hand queued requests
-        // to idle workers, and start a worker (Process.Start, with stdin, stdout and stderr redirected) while there
-        // are fewer than MaxWorkers. Outside the lock: write "<id> <request>\n" to the worker's stdin and flush it.
-        // Each worker has a reader loop (await ReadLineAsync on its stdout) that completes the request in flight
-        // with the reply's id, then dispatches again; and a second loop that keeps reading its stderr.
-        // TODO (Step 4): error replies fail that task only; the end of stdout means the worker died: fail its
-        // request in flight with WorkerCrashedException and replace it; cancellation removes a queued request, or
-        // frees the worker of a request in flight (and its late reply is ignored, by id).
+        // TODO (Step 3): validate (one line: Protocol.IsOneLine). Under the lock: give the request the next id, queue
+        // it, then dispatch: hand queued requests to idle workers, and start a worker (Worker.Start) while there are
+        // fewer than MaxWorkers. Outside the lock: write each request dispatch chose (Worker.WriteAsync).
+        // Each worker has a reply loop (await Worker.ReadReplyAsync) that, under the lock, completes the request in
+        // flight if the reply carries its id, then dispatches again; it writes what dispatch chose outside the lock.
+        // TODO (Step 4): error replies fail that task only; the end of stdout means the worker died: wait for its
+        // exit, fail its request in flight with WorkerCrashedException and replace it; cancellation removes a queued
+        // request, or frees the worker of a request in flight (and its late reply is ignored, by id).
         throw new NotImplementedException("Step 3 (exercise 02): implement SendAsync. See Step 3 in exercises/02-prime-pool/README.md.");
     }
 

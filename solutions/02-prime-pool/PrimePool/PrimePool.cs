@@ -1,7 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 
 namespace ConcurrencyKata;
 
@@ -23,6 +21,9 @@ namespace ConcurrencyKata;
 /// the one worker and the tasks it was running, which is the point of using processes.</para>
 /// <para>An error reply (for a malformed request) fails only that request's task with
 /// <see cref="WorkerErrorException"/>; the worker lives on.</para>
+/// <para>The pieces, one file each: this class decides (which request goes to which worker, what a reply or a
+/// death means), under one lock; <see cref="Worker"/> is one process and its pipes; <see cref="Request"/> is one
+/// request and the task waiting for it; <see cref="Protocol"/> is the line format.</para>
 /// </remarks>
 public sealed class PrimePool : IDisposable, IAsyncDisposable
 {
@@ -32,9 +33,6 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
 
     /// <summary>How long to wait for a process that should exit at once: killed, or with its stdout closed.</summary>
     private static readonly TimeSpan s_exitTimeout = TimeSpan.FromSeconds(5);
-
-    /// <summary>UTF-8 without a byte-order mark: a BOM written in front of the first request would garble its id.</summary>
-    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     /// <summary>
     /// The lock protecting <see cref="_queue"/>, <see cref="_workers"/>, <see cref="_lastId"/>,
@@ -106,10 +104,10 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
     public Task<bool> IsPrimeAsync(long n, CancellationToken cancellationToken = default)
     {
-        Task<string> reply = SendCoreAsync("check " + n.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        Task<string> reply = SendCoreAsync(Protocol.FormatCheck([n], 0, 1), cancellationToken);
         return IsPrimeCoreAsync(reply);
 
-        static async Task<bool> IsPrimeCoreAsync(Task<string> reply) => ParseVerdicts(await reply.ConfigureAwait(false), 1)[0];
+        static async Task<bool> IsPrimeCoreAsync(Task<string> reply) => Protocol.ParseVerdicts(await reply.ConfigureAwait(false), 1)[0];
     }
 
     /// <summary>Checks many numbers, <paramref name="chunkSize"/> numbers per message to a worker: Python's
@@ -129,8 +127,14 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(numbers);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<bool>>(cancellationToken);
+        }
+
         lock (_sync)
         {
+            // Read under the lock, like every other use of _disposed: the flag and the queue it guards change together.
             ObjectDisposedException.ThrowIf(_disposed, this);
         }
 
@@ -151,7 +155,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     public Task<string> SendAsync(string request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Contains('\n', StringComparison.Ordinal) || request.Contains('\r', StringComparison.Ordinal))
+        if (!Protocol.IsOneLine(request))
         {
             throw new ArgumentException("A request is one line: it must not contain '\\n' or '\\r'.", nameof(request));
         }
@@ -174,17 +178,17 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
 
         foreach (Worker worker in workers)
         {
-            CloseInput(worker);
+            worker.CloseInput();
         }
 
         var clock = Stopwatch.StartNew();
         foreach (Worker worker in workers)
         {
             TimeSpan left = s_gracePeriod - clock.Elapsed;
-            if (!WaitForExit(worker, left > TimeSpan.Zero ? left : TimeSpan.Zero))
+            if (!worker.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero))
             {
-                Kill(worker);
-                WaitForExit(worker, s_exitTimeout);
+                worker.Kill();
+                worker.WaitForExit(s_exitTimeout);
             }
         }
 
@@ -209,17 +213,17 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
 
         foreach (Worker worker in workers)
         {
-            CloseInput(worker);
+            worker.CloseInput();
         }
 
         using var grace = new CancellationTokenSource(s_gracePeriod);
         foreach (Worker worker in workers)
         {
-            if (!await WaitForExitAsync(worker, grace.Token).ConfigureAwait(false))
+            if (!await worker.WaitForExitAsync(grace.Token).ConfigureAwait(false))
             {
-                Kill(worker);
+                worker.Kill();
                 using var killed = new CancellationTokenSource(s_exitTimeout);
-                await WaitForExitAsync(worker, killed.Token).ConfigureAwait(false);
+                await worker.WaitForExitAsync(killed.Token).ConfigureAwait(false);
             }
         }
 
@@ -310,20 +314,25 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
             chunks.Add(CheckChunkAsync(start, Math.Min(chunkSize, numbers.Count - start)));
         }
 
-        await Task.WhenAll(chunks).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(chunks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The chunks were cancelled through the linked source, and report its token: the caller gets its own,
+            // as from every other method.
+            throw new OperationCanceledException("The map was cancelled.", cancellationToken);
+        }
+
         return results;
 
         async Task CheckChunkAsync(int start, int count)
         {
-            var body = new StringBuilder("check ");
-            for (int i = start; i < start + count; i++)
-            {
-                body.Append(i == start ? "" : ",").Append(numbers[i].ToString(CultureInfo.InvariantCulture));
-            }
-
+            string body = Protocol.FormatCheck(numbers, start, count);
             try
             {
-                bool[] verdicts = ParseVerdicts(await SendCoreAsync(body.ToString(), stopTheRest.Token).ConfigureAwait(false), count);
+                bool[] verdicts = Protocol.ParseVerdicts(await SendCoreAsync(body, stopTheRest.Token).ConfigureAwait(false), count);
 
                 // Each chunk writes its own slice, at its own offset: the results come out in input order whatever
                 // order the chunks finish in, and no two chunks ever write the same element.
@@ -365,7 +374,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
                 {
                     _queue.RemoveFirst();
                     request.Node = null;
-                    request.Fail(new InvalidOperationException($"Could not start a worker process ({WorkerCommand.Describe()}): {ex.Message}", ex));
+                    request.Fail(new InvalidOperationException($"Could not start a worker process ({Worker.Describe()}): {ex.Message}", ex));
                     continue;
                 }
 
@@ -380,46 +389,14 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Starts one worker process and the two readers that drain its stdout and stderr.</summary>
+    /// <summary>Starts one worker process with its two readers: stderr (drained by the worker itself) and stdout
+    /// (this pool's reply loop, which ends after the worker's death has been handled).</summary>
     private Worker StartWorker()
     {
         Debug.Assert(Monitor.IsEntered(_sync), "Workers start under the lock, so MaxWorkers is never exceeded.");
-        var startInfo = new ProcessStartInfo
-        {
-            FileName = WorkerCommand.FileName,
-            UseShellExecute = false,
-            CreateNoWindow = true,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
+        Worker worker = Worker.Start();
 
-            // Redirected and drained (below). Redirected but never read, stderr fills its pipe (64 KB on Linux) and
-            // the worker blocks in its next write to stderr, so it never answers again.
-            RedirectStandardError = true,
-            StandardOutputEncoding = s_utf8,
-            StandardErrorEncoding = s_utf8,
-        };
-        foreach (string argument in WorkerCommand.Arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = startInfo };
-        try
-        {
-            process.Start();
-        }
-        catch
-        {
-            process.Dispose();
-            throw;
-        }
-
-        // Our own writer on the stdin pipe: no BOM, and one flush per request (Process's own writer flushes on
-        // every Write call).
-        var worker = new Worker(process, new StreamWriter(process.StandardInput.BaseStream, s_utf8));
-
-        // Both pipes are read all the time, asynchronously: a pipe that nobody reads fills up and blocks the worker.
-        worker.StderrDrained = Task.Run(() => DrainStandardErrorAsync(worker));
+        // Started before the worker is in _workers, where another thread could see it: Lifetime is set once, here.
         worker.Lifetime = Task.Run(() => ReadRepliesAsync(worker));
         return worker;
     }
@@ -430,34 +407,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     {
         foreach (Request request in sends)
         {
-            _ = WriteAsync(request.Worker!, request.Line);
-        }
-    }
-
-    private static async Task WriteAsync(Worker worker, string line)
-    {
-        try
-        {
-            // Never two writes on one StreamWriter at once: the previous write's flush may not have returned yet
-            // when the worker has already answered and the next request goes out.
-            await worker.WriteGate.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                await worker.Input.WriteAsync(line).ConfigureAwait(false);
-
-                // The flush is what puts the request into the pipe. Without it, a short request waits in the
-                // writer's buffer, the worker never sees it, and the task never completes.
-                await worker.Input.FlushAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                worker.WriteGate.Release();
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-        {
-            // The worker has died, or the pool is being disposed. Its reader notices the end of stdout and fails
-            // the request (or Dispose already has).
+            _ = request.Worker!.WriteAsync(request.Line);
         }
     }
 
@@ -466,7 +416,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     {
         try
         {
-            while (await worker.Process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            while (await worker.ReadReplyAsync().ConfigureAwait(false) is { } line)
             {
                 OnReply(worker, line);
             }
@@ -482,10 +432,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <summary>Completes the request that <paramref name="line"/> answers, and gives the worker its next request.</summary>
     private void OnReply(Worker worker, string line)
     {
-        int space = line.IndexOf(' ', StringComparison.Ordinal);
-        string idText = space < 0 ? line : line[..space];
-        string body = space < 0 ? "" : line[(space + 1)..];
-
+        (string idText, string body) = Protocol.SplitReply(line);
         var sends = new List<Request>();
         lock (_sync)
         {
@@ -499,7 +446,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
             // the old, smaller id and must not complete the new request. ("? error ..." means the worker could not
             // read the id; the request in flight is the only one it has.)
             long id = request.Id;
-            if (idText != "?" && !long.TryParse(idText, NumberStyles.None, CultureInfo.InvariantCulture, out id))
+            if (idText != "?" && !Protocol.TryParseId(idText, out id))
             {
                 id = long.MaxValue; // unreadable: it answers no request
             }
@@ -512,20 +459,20 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
             if (id > request.Id)
             {
                 // Ids only grow, and this worker has been sent none above the one in flight.
-                request.Fail(new WorkerErrorException($"Worker process {worker.ProcessId} sent a reply that answers no request: '{Shorten(line)}'."));
+                request.Fail(new WorkerErrorException($"Worker process {worker.ProcessId} sent a reply that answers no request: '{Protocol.Shorten(line)}'."));
             }
-            else if (body == "ok" || body.StartsWith("ok ", StringComparison.Ordinal))
+            else if (Protocol.IsSuccess(body))
             {
                 request.Succeed(body);
             }
-            else if (body.StartsWith("error", StringComparison.Ordinal))
+            else if (Protocol.TryGetError(body, out string message))
             {
                 // Only this task fails: an error reply is the worker saying "bad request", not "I am broken".
-                request.Fail(new WorkerErrorException(body.Length > 6 ? body[6..] : "The worker answered with an error."));
+                request.Fail(new WorkerErrorException(message));
             }
             else
             {
-                request.Fail(new WorkerErrorException($"Worker process {worker.ProcessId} sent a malformed reply: '{Shorten(line)}'."));
+                request.Fail(new WorkerErrorException($"Worker process {worker.ProcessId} sent a malformed reply: '{Protocol.Shorten(line)}'."));
             }
 
             FinishInFlight(worker, request, sends);
@@ -565,11 +512,11 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         {
             using (var exited = new CancellationTokenSource(s_exitTimeout))
             {
-                if (!await WaitForExitAsync(worker, exited.Token).ConfigureAwait(false))
+                if (!await worker.WaitForExitAsync(exited.Token).ConfigureAwait(false))
                 {
-                    Kill(worker); // it closed its stdout but lives on: of no use to anyone
+                    worker.Kill(); // it closed its stdout but lives on: of no use to anyone
                     using var killed = new CancellationTokenSource(s_exitTimeout);
-                    await WaitForExitAsync(worker, killed.Token).ConfigureAwait(false);
+                    await worker.WaitForExitAsync(killed.Token).ConfigureAwait(false);
                 }
             }
 
@@ -607,24 +554,6 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         if (ownsProcess)
         {
             worker.Process.Dispose();
-        }
-    }
-
-    /// <summary>One worker's stderr reader: keeps the pipe empty, and the last few kilobytes for crash reports.</summary>
-    private static async Task DrainStandardErrorAsync(Worker worker)
-    {
-        var buffer = new char[4096];
-        try
-        {
-            int read;
-            while ((read = await worker.Process.StandardError.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-            {
-                worker.AppendStandardError(buffer.AsSpan(0, read));
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The pipe broke: the same as its end.
         }
     }
 
@@ -702,67 +631,6 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the worker's stdin: a healthy worker reads the end of its input and exits with code 0.</summary>
-    private static void CloseInput(Worker worker)
-    {
-        // Only if no write is in progress: closing the writer under a running write would corrupt it. A worker
-        // whose stdin cannot be closed now is killed after the grace period instead.
-        if (!worker.WriteGate.Wait(0))
-        {
-            return;
-        }
-
-        try
-        {
-            worker.Input.Dispose();
-        }
-        catch (IOException)
-        {
-            // The worker is gone already.
-        }
-        finally
-        {
-            worker.WriteGate.Release();
-        }
-    }
-
-    private static bool WaitForExit(Worker worker, TimeSpan timeout)
-    {
-        try
-        {
-            return worker.Process.WaitForExit(timeout);
-        }
-        catch (InvalidOperationException)
-        {
-            return true; // no process is associated any more
-        }
-    }
-
-    private static async Task<bool> WaitForExitAsync(Worker worker, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await worker.Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static void Kill(Worker worker)
-    {
-        try
-        {
-            worker.Process.Kill(entireProcessTree: true);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
-        {
-            // It has exited meanwhile.
-        }
-    }
-
     private static void WaitQuietly(Task task, TimeSpan timeout)
     {
         try
@@ -787,31 +655,6 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Reads <c>"ok 1011"</c> as four verdicts; anything else for <paramref name="count"/> numbers is an error.</summary>
-    private static bool[] ParseVerdicts(string body, int count)
-    {
-        if (body.Length != 3 + count || !body.StartsWith("ok ", StringComparison.Ordinal))
-        {
-            throw new WorkerErrorException($"The reply '{Shorten(body)}' does not answer a check of {count} number(s).");
-        }
-
-        var verdicts = new bool[count];
-        for (int i = 0; i < count; i++)
-        {
-            char c = body[3 + i];
-            if (c is not ('0' or '1'))
-            {
-                throw new WorkerErrorException($"The reply '{Shorten(body)}' has '{c}' where a verdict (0 or 1) belongs.");
-            }
-
-            verdicts[i] = c == '1';
-        }
-
-        return verdicts;
-    }
-
-    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
-
     /// <summary>Checks, in debug builds, what must hold whenever <see cref="_sync"/> is released.</summary>
     [Conditional("DEBUG")]
     private void AssertInvariants()
@@ -825,147 +668,5 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
             (_workers.Count == MaxWorkers && !_workers.Exists(w => w.State == WorkerState.Running && w.InFlight is null)),
             "A request waits only while every worker is busy and no more can start.");
         Debug.Assert(!_disposed || (_queue.Count == 0 && _workers.Count == 0), "A disposed pool holds no request and no worker.");
-    }
-
-    /// <summary>Where a worker's life is at.</summary>
-    private enum WorkerState
-    {
-        /// <summary>Started and serving requests.</summary>
-        Running,
-
-        /// <summary>Its stdout has ended: it died, or is dying. It gets no more requests.</summary>
-        Dead,
-
-        /// <summary>Taken out of service by Dispose, which ends it.</summary>
-        Retired,
-    }
-
-    /// <summary>How to start the worker program: the apphost next to this assembly, or <c>dotnet PrimeWorker.dll</c>.</summary>
-    private static class WorkerCommand
-    {
-        /// <summary>The folder of PrimePool.dll, where a ProjectReference to PrimeWorker.csproj puts the worker too.</summary>
-        private static readonly string s_folder =
-            Path.GetDirectoryName(typeof(PrimePool).Assembly.Location) is { Length: > 0 } folder ? folder : AppContext.BaseDirectory;
-
-        private static readonly string s_appHost = Path.Combine(s_folder, OperatingSystem.IsWindows() ? "PrimeWorker.exe" : "PrimeWorker");
-
-        private static readonly string s_dll = Path.Combine(s_folder, "PrimeWorker.dll");
-
-        /// <summary>The apphost if it is there; else the dotnet host that runs PrimeWorker.dll.</summary>
-        public static string FileName =>
-            File.Exists(s_appHost) || !File.Exists(s_dll)
-                ? s_appHost
-                : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-
-        /// <summary>No arguments for the apphost; the dll's path for the dotnet host.</summary>
-        public static IReadOnlyList<string> Arguments => FileName == s_appHost ? [] : [s_dll];
-
-        public static string Describe() => FileName == s_appHost ? s_appHost : $"{FileName} {s_dll}";
-    }
-
-    /// <summary>One request: its line on the wire and the task waiting for its reply.</summary>
-    private sealed class Request
-    {
-        public Request(long id, string body)
-        {
-            Id = id;
-            Line = id.ToString(CultureInfo.InvariantCulture) + " " + body + "\n";
-        }
-
-        /// <summary>Unique within the pool; assigned in queue order.</summary>
-        public long Id { get; }
-
-        /// <summary>"&lt;id&gt; &lt;body&gt;\n", as written to the worker's stdin.</summary>
-        public string Line { get; }
-
-        /// <summary>Completed exactly once, by whoever takes the request out of the queue or off its worker under
-        /// the lock. Continuations run asynchronously, never inside the pool's lock.</summary>
-        public TaskCompletionSource<string> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Its node in the queue while it waits there, else null. Guarded by the pool's lock.</summary>
-        public LinkedListNode<Request>? Node { get; set; }
-
-        /// <summary>The worker it is in flight on, else null. Guarded by the pool's lock.</summary>
-        public Worker? Worker { get; set; }
-
-        /// <summary>The cancellation callback, unregistered once the request completes. Guarded by the pool's lock.</summary>
-        public CancellationTokenRegistration Registration { get; set; }
-
-        /// <summary>Completes the task with the reply body and drops the cancellation callback.</summary>
-        public void Succeed(string body)
-        {
-            Registration.Unregister();
-            Completion.TrySetResult(body);
-        }
-
-        /// <summary>Fails the task and drops the cancellation callback.</summary>
-        public void Fail(Exception exception)
-        {
-            Registration.Unregister();
-            Completion.TrySetException(exception);
-        }
-    }
-
-    /// <summary>One worker process and the pipes to it.</summary>
-    private sealed class Worker
-    {
-        /// <summary>The lock protecting <see cref="_standardErrorTail"/>, which the stderr reader appends to.</summary>
-        private readonly object _standardErrorLock = new();
-
-        /// <summary>The last few kilobytes the worker wrote to stderr. Guarded by <see cref="_standardErrorLock"/>.</summary>
-        private readonly StringBuilder _standardErrorTail = new();
-
-        public Worker(Process process, StreamWriter input)
-        {
-            Process = process;
-            ProcessId = process.Id;
-            Input = input;
-        }
-
-        public Process Process { get; }
-
-        public int ProcessId { get; }
-
-        /// <summary>The worker's stdin. Written only by the holder of <see cref="WriteGate"/>.</summary>
-        public StreamWriter Input { get; }
-
-        /// <summary>Lets one write at a time use <see cref="Input"/>.</summary>
-        public SemaphoreSlim WriteGate { get; } = new(1, 1);
-
-        /// <summary>Guarded by the pool's lock.</summary>
-        public WorkerState State { get; set; }
-
-        /// <summary>The request the pool waits for this worker to answer, if any. Guarded by the pool's lock.</summary>
-        public Request? InFlight { get; set; }
-
-        /// <summary>The stdout reader, which ends after the worker's death has been handled.</summary>
-        public Task Lifetime { get; set; } = Task.CompletedTask;
-
-        /// <summary>The stderr reader, which ends when the worker's stderr closes.</summary>
-        public Task StderrDrained { get; set; } = Task.CompletedTask;
-
-        public string StandardErrorTail
-        {
-            get
-            {
-                lock (_standardErrorLock)
-                {
-                    return _standardErrorTail.ToString();
-                }
-            }
-        }
-
-        public void AppendStandardError(ReadOnlySpan<char> text)
-        {
-            const int Keep = 4096;
-            lock (_standardErrorLock)
-            {
-                _standardErrorTail.Append(text);
-                if (_standardErrorTail.Length > Keep)
-                {
-                    _standardErrorTail.Remove(0, _standardErrorTail.Length - Keep);
-                }
-            }
-        }
     }
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-
 namespace ConcurrencyKata;
 
 /// <summary>
@@ -25,8 +21,9 @@ namespace ConcurrencyKata;
 /// </remarks>
 public sealed class PrimePool : IDisposable, IAsyncDisposable
 {
-    /// <summary>UTF-8 without a byte-order mark, both ways: a BOM in front of the first request would garble its id.</summary>
-    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
+    // The pieces, one file each: this class decides (which request goes to which worker, what a reply or a death
+    // means), under one lock; Worker.cs is one process and its pipes; Request.cs one request and the task waiting
+    // for it; Protocol.cs the line format.
 
     /// <summary>The lock that guards <see cref="_queue"/>, <see cref="_workers"/>, <see cref="_lastId"/>,
     /// <see cref="_disposed"/> and each worker's <see cref="Worker.InFlight"/>. Nothing slow happens under it: pipe
@@ -44,8 +41,6 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
 
     /// <summary>Set once by <see cref="Dispose"/>. Guarded by <see cref="_sync"/>.</summary>
     private bool _disposed;
-
-    // TODO (Step 4): per worker, whether it is dead; per request, its CancellationTokenRegistration.
 
     /// <summary>Creates a pool of at most <see cref="Environment.ProcessorCount"/> workers. No process starts yet.</summary>
     public PrimePool()
@@ -90,10 +85,10 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The pool is disposed.</exception>
     public Task<bool> IsPrimeAsync(long n, CancellationToken cancellationToken = default)
     {
-        Task<string> reply = SendAsync("check " + n.ToString(CultureInfo.InvariantCulture), cancellationToken);
+        Task<string> reply = SendAsync(Protocol.FormatCheck([n], 0, 1), cancellationToken);
         return IsPrimeCoreAsync(reply);
 
-        static async Task<bool> IsPrimeCoreAsync(Task<string> reply) => await reply.ConfigureAwait(false) == "ok 1";
+        static async Task<bool> IsPrimeCoreAsync(Task<string> reply) => Protocol.ParseVerdicts(await reply.ConfigureAwait(false), 1)[0];
     }
 
     /// <summary>Checks many numbers, <paramref name="chunkSize"/> numbers per message to a worker: Python's
@@ -119,8 +114,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         for (int start = 0; start < numbers.Count; start += chunkSize)
         {
             int count = Math.Min(chunkSize, numbers.Count - start);
-            string request = "check " + string.Join(',', numbers.Skip(start).Take(count).Select(n => n.ToString(CultureInfo.InvariantCulture)));
-            chunks.Add(CheckChunkAsync(SendAsync(request, cancellationToken), start, count));
+            chunks.Add(CheckChunkAsync(SendAsync(Protocol.FormatCheck(numbers, start, count), cancellationToken), start, count));
         }
 
         return MapCoreAsync();
@@ -128,11 +122,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         // Each chunk puts its verdicts at its own offset: input order, whatever order the chunks finish in.
         async Task CheckChunkAsync(Task<string> reply, int offset, int count)
         {
-            string body = await reply.ConfigureAwait(false); // "ok 1011"
-            for (int i = 0; i < count; i++)
-            {
-                results[offset + i] = body[3 + i] == '1';
-            }
+            Protocol.ParseVerdicts(await reply.ConfigureAwait(false), count).CopyTo(results, offset);
         }
 
         async Task<IReadOnlyList<bool>> MapCoreAsync()
@@ -156,7 +146,7 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     public Task<string> SendAsync(string request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Contains('\n', StringComparison.Ordinal) || request.Contains('\r', StringComparison.Ordinal))
+        if (!Protocol.IsOneLine(request))
         {
             throw new ArgumentException("A request is one line: it must not contain a line break.", nameof(request));
         }
@@ -201,22 +191,14 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
 
         foreach (Worker worker in workers)
         {
-            CloseInput(worker);
+            worker.CloseInput();
         }
 
         foreach (Worker worker in workers)
         {
             if (!worker.Process.WaitForExit(TimeSpan.FromSeconds(1)))
             {
-                try
-                {
-                    worker.Process.Kill(entireProcessTree: true);
-                }
-                catch (InvalidOperationException)
-                {
-                    // It has exited meanwhile.
-                }
-
+                worker.Kill();
                 worker.Process.WaitForExit();
             }
         }
@@ -255,23 +237,11 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Starts one worker process, with its two reader loops: stdout (replies) and stderr (drained).</summary>
+    /// <summary>Starts one worker process, with its reply loop.</summary>
     private Worker StartWorker()
     {
-        string folder = Path.GetDirectoryName(typeof(PrimePool).Assembly.Location)!;
-        var process = Process.Start(new ProcessStartInfo(Path.Combine(folder, OperatingSystem.IsWindows() ? "PrimeWorker.exe" : "PrimeWorker"))
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true, // redirected, so it must be drained: see DrainStderrAsync
-            StandardInputEncoding = s_utf8,
-            StandardOutputEncoding = s_utf8,
-            StandardErrorEncoding = s_utf8,
-        })!;
-        var worker = new Worker(process);
+        Worker worker = Worker.Start();
         _ = Task.Run(() => ReadRepliesAsync(worker));
-        _ = Task.Run(() => DrainStderrAsync(worker));
         return worker;
     }
 
@@ -280,63 +250,20 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
     {
         foreach ((Worker worker, Request request) in sends)
         {
-            _ = WriteAsync(worker, request.Line);
-        }
-    }
-
-    private static async Task WriteAsync(Worker worker, string line)
-    {
-        // Never two writes on one StreamWriter at once.
-        await worker.WriteGate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            await worker.Input.WriteAsync(line).ConfigureAwait(false); // "<id> check 10000019\n"
-            await worker.Input.FlushAsync().ConfigureAwait(false);     // or the worker never sees it
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-        {
-            // The worker is gone, or the pool is being disposed.
-        }
-        finally
-        {
-            worker.WriteGate.Release();
-        }
-    }
-
-    /// <summary>Closes a worker's stdin, unless a write is in progress (that worker is killed after the wait).</summary>
-    private static void CloseInput(Worker worker)
-    {
-        if (!worker.WriteGate.Wait(0))
-        {
-            return;
-        }
-
-        try
-        {
-            worker.Input.Dispose();
-        }
-        catch (IOException)
-        {
-            // The worker is gone already.
-        }
-        finally
-        {
-            worker.WriteGate.Release();
+            _ = worker.WriteAsync(request.Line);
         }
     }
 
     /// <summary>One worker's stdout: matches each reply to the request in flight by its id.</summary>
     private async Task ReadRepliesAsync(Worker worker)
     {
-        while (await worker.Process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+        while (await worker.ReadReplyAsync().ConfigureAwait(false) is { } line)
         {
-            int space = line.IndexOf(' ', StringComparison.Ordinal);
-            string id = space < 0 ? line : line[..space];
-            string body = space < 0 ? "" : line[(space + 1)..];
+            (string id, string body) = Protocol.SplitReply(line);
             var sends = new List<(Worker, Request)>();
             lock (_sync)
             {
-                if (worker.InFlight is { } request && id == request.Id.ToString(CultureInfo.InvariantCulture))
+                if (worker.InFlight is { } request && Protocol.TryParseId(id, out long replyId) && replyId == request.Id)
                 {
                     request.Completion.TrySetResult(body);
                     worker.InFlight = null;
@@ -348,44 +275,5 @@ public sealed class PrimePool : IDisposable, IAsyncDisposable
         }
 
         // End of stdout: the worker died (Step 4).
-    }
-
-    /// <summary>One worker's stderr: read all the time, so that the pipe never fills up and blocks the worker.</summary>
-    private static async Task DrainStderrAsync(Worker worker)
-    {
-        var buffer = new char[4096];
-        while (await worker.Process.StandardError.ReadAsync(buffer).ConfigureAwait(false) > 0)
-        {
-            // TODO (Step 4): keep the last few kilobytes, for the WorkerCrashedException of a worker that dies.
-        }
-    }
-
-    /// <summary>One request: its line on the wire and the task waiting for its reply.</summary>
-    private sealed class Request(long id, string body)
-    {
-        public long Id { get; } = id;
-
-        /// <summary>"&lt;id&gt; &lt;body&gt;\n", as written to the worker's stdin.</summary>
-        public string Line { get; } = id.ToString(CultureInfo.InvariantCulture) + " " + body + "\n";
-
-        /// <summary>Continuations run asynchronously: never inside the pool's lock.</summary>
-        public TaskCompletionSource<string> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>One worker process and the pipes to it.</summary>
-    private sealed class Worker(Process process)
-    {
-        public Process Process { get; } = process;
-
-        public int ProcessId { get; } = process.Id;
-
-        /// <summary>The worker's stdin. Written only by the holder of <see cref="WriteGate"/>.</summary>
-        public StreamWriter Input => Process.StandardInput;
-
-        /// <summary>Lets one write at a time use <see cref="Input"/>.</summary>
-        public SemaphoreSlim WriteGate { get; } = new(1, 1);
-
-        /// <summary>The request this worker is answering, if any. Guarded by the pool's lock.</summary>
-        public Request? InFlight { get; set; }
     }
 }
