@@ -16,7 +16,7 @@ namespace ConcurrencyKata.Tests.PipelineTests;
 public sealed class Step1_BoundedFetch : PipelineTest
 {
     private const string NeverFinished =
-        "FetchAllAsync never completed. Does every fetch give its permit back (SemaphoreSlim.Release in a finally) and end, " +
+        "FetchAllAsync never completed. Does every fetch release its permit (SemaphoreSlim.Release in a finally) and end, " +
         "also when the request fails or times out?";
 
     private const string BatchFailed =
@@ -24,6 +24,10 @@ public sealed class Step1_BoundedFetch : PipelineTest
 
     private const string OneAfterAnother =
         "Fetches run concurrently, not one after another: start every fetch first, then await them together (Task.WhenAll).";
+
+    private const string EveryPath =
+        "Every fetch must release its permit on every path (success, failure, timeout, cancellation): in a finally around everything " +
+        "after WaitAsync.";
 
     private const string NotStopped =
         "Cancellation stops every fetch: pass the caller's token to WaitAsync (waiting fetches never start) and, through a token " +
@@ -90,8 +94,9 @@ public sealed class Step1_BoundedFetch : PipelineTest
 
         IReadOnlyList<FetchResult> results = fetcher.FetchAllAsync(NumberUrls(2)).ShouldComplete(NeverFinished,
             diagnosisIfFailed: "After calls rejected for bad arguments, the fetcher is still usable.");
-        results.Count.ShouldBe(2, "After calls rejected for bad arguments, the fetcher is still usable.");
-        fetcher.FetchAllAsync([]).ShouldComplete(NeverFinished).ShouldBeEmpty("No URLs, no results.");
+        results.Count.ShouldBe(2, "After calls rejected for bad arguments, the fetcher is still usable, and returns one result per URL.");
+        fetcher.FetchAllAsync([]).ShouldComplete(NeverFinished).ShouldBeEmpty(
+            "No URLs, no results: one result per URL of this call, and nothing left over from an earlier call.");
     }
 
     [Test]
@@ -157,15 +162,17 @@ public sealed class Step1_BoundedFetch : PipelineTest
         Server.ShouldReachInFlight(2, "Two requests may be in flight at once, but fewer ever arrived at the server. " + OneAfterAnother);
         Settle.OneSided(TimeSpan.FromMilliseconds(200));
         Server.MaxInFlight.ShouldBeLessThanOrEqualTo(2,
-            $"The bound holds for the fetcher as a whole, across calls: with MaxConcurrentFetches = 2, two FetchAllAsync calls and a " +
+            $"At most MaxConcurrentFetches (2) requests may be in flight at once, across calls too. " +
+            $"The bound holds for the fetcher as a whole: with MaxConcurrentFetches = 2, two FetchAllAsync calls and a " +
             $"FetchOneAsync at once may have 2 requests in flight together, but {Server.InFlightReport()}. Keep the SemaphoreSlim in a field " +
             "of the fetcher, created once, and take it in FetchOneAsync: not a new one (or a Parallel.ForEachAsync bound) per call.");
 
         Server.Open("a");
         Server.Open("b");
         Server.Open("c");
-        first.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed).Count.ShouldBe(3);
-        second.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed).Count.ShouldBe(2);
+        const string OwnResults = "FetchAllAsync returns one result per URL of its own call: the results of a call are a local of that call.";
+        first.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed).Count.ShouldBe(3, OwnResults);
+        second.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed).Count.ShouldBe(2, OwnResults);
         single.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed).Payload!.Numbers.ShouldBe([6L]);
         Server.MaxInFlight.ShouldBeLessThanOrEqualTo(2, $"The bound holds for the fetcher as a whole, across calls ({Server.InFlightReport()}).");
     }
@@ -221,11 +228,13 @@ public sealed class Step1_BoundedFetch : PipelineTest
         Task<IReadOnlyList<FetchResult>> all = fetcher.FetchAllAsync(urls);
         Server.ShouldHold("after", 2,
             "After two failed fetches, the two held fetches must both be in flight: a failed fetch must release its permit. " +
-            "Release the permit in a finally, so that an exception (EnsureSuccessStatusCode) cannot skip it.");
+            "Release the permit in a finally, so that an exception (EnsureSuccessStatusCode) cannot skip it. (Or the fetches run one " +
+            "after another: start them all, then await them together.)");
         Settle.OneSided();
         Server.MaxInFlight.ShouldBeLessThanOrEqualTo(2,
-            $"A permit was given back twice (or never taken): after two failed fetches more than 2 requests were in flight ({Server.InFlightReport()}). " +
-            "Release exactly once per permit taken, in the finally only.");
+            $"At most MaxConcurrentFetches (2) requests may be in flight at once, but after two failed fetches more were ({Server.InFlightReport()}): " +
+            "take a permit before every request, and release exactly once per permit taken, in the finally only (a permit given back " +
+            "twice, or never taken, raises the bound).");
 
         Server.Open("after");
         IReadOnlyList<FetchResult> results = all.ShouldComplete(NeverFinished, diagnosisIfFailed: BatchFailed);
@@ -261,7 +270,7 @@ public sealed class Step1_BoundedFetch : PipelineTest
         var nextClock = Stopwatch.StartNew();
         FetchResult next = fetcher.FetchOneAsync(1, Server.Numbers(7)).ShouldComplete(
             "With MaxConcurrentFetches = 1, a fetch after one that timed out never started: a timed-out fetch must give its permit back. " +
-            "Release the permit in a finally around everything after WaitAsync, so that the timeout's path releases it too.");
+            EveryPath);
         nextClock.Stop();
         if (next.Error is TimeoutException)
         {
@@ -286,10 +295,11 @@ public sealed class Step1_BoundedFetch : PipelineTest
 
         // The headers come at once; the body never does.
         FetchResult result = fetcher.FetchOneAsync(0, Server.GatedBody("body", 1, 2)).ShouldComplete(
-            "The server sent the headers at once and then nothing: FetchTimeout covers the whole request, from sending it to " +
-            "reading the whole body. Pass the timeout's token to reading the body too (ReadAsStringAsync(token)), not only to GetAsync.",
+            "The server sent the headers at once and then nothing: the per-request timeout (FetchTimeout) covers the whole request, from " +
+            "sending it to reading the whole body. Pass the timeout's token to reading the body too (ReadAsStringAsync(token)), not only to GetAsync.",
             diagnosisIfFailed:
-            "A body that does not come within FetchTimeout is a failed result (TimeoutException), from sending the request to reading the whole body.");
+            "A body that does not come within FetchTimeout is a failed result (TimeoutException), from sending the request to reading the " +
+            "whole body: not a cancellation of the whole batch.");
         result.Error.ShouldBeOfType<TimeoutException>(
             "A body that does not come within FetchTimeout makes a failed result with a TimeoutException: the timeout covers reading the whole body.");
         Poll.Until(() => Server.InFlight == 0,
@@ -307,7 +317,7 @@ public sealed class Step1_BoundedFetch : PipelineTest
         var clock = Stopwatch.StartNew();
         IReadOnlyList<FetchResult> results = fetcher.FetchAllAsync(urls).ShouldComplete(
             "FetchAllAsync never completed with two URLs that are never answered and FetchTimeout = 250 ms: a request needs a per-request " +
-            "timeout, and a timed-out fetch must give its permit back (in a finally).",
+            "timeout, and a timed-out fetch must give its permit back. " + EveryPath,
             diagnosisIfFailed:
             "A timeout is a failed result for that URL (TimeoutException), not a cancellation of the whole batch: each request has its own " +
             "timeout, per request, started once it has its permit.");
@@ -319,7 +329,8 @@ public sealed class Step1_BoundedFetch : PipelineTest
         clock.Elapsed.ShouldBeGreaterThanOrEqualTo(timeout * timedOut * 0.6,
             $"{timedOut} fetches timed out, one after the other behind one permit, in {clock.ElapsedMilliseconds} ms in all: less than " +
             $"{timedOut} × FetchTimeout ({timeout.TotalMilliseconds} ms). Each request has its own timeout, started once it has its permit " +
-            "(CancelAfter after WaitAsync, in FetchOneAsync): waiting for a permit does not count, and it is not one timeout for the whole batch.");
+            "(CancelAfter after WaitAsync, in FetchOneAsync): waiting for a permit does not count, and it is not one timeout for the whole " +
+            "batch. (Or the requests did not wait for the permit at all: at most MaxConcurrentFetches (1) requests may be in flight at once.)");
         results[0].Error.ShouldBeOfType<TimeoutException>("URL 0 was never answered: a failed result with a TimeoutException.");
         results[1].Error.ShouldBeOfType<TimeoutException>("URL 1 was never answered: a failed result with a TimeoutException.");
         (results[2].Payload is not null || results[2].Error is TimeoutException).ShouldBeTrue(
@@ -345,7 +356,7 @@ public sealed class Step1_BoundedFetch : PipelineTest
 
         FetchResult next = fetcher.FetchOneAsync(1, Server.Numbers(7)).ShouldComplete(
             "With MaxConcurrentFetches = 1, a fetch after a cancelled one never started: a cancelled fetch must give its permit back. " +
-            "Release the permit in a finally around everything after WaitAsync, so that the cancellation's path releases it too.");
+            EveryPath);
         next.Payload!.Numbers.ShouldBe([7L]);
     }
 
@@ -360,7 +371,9 @@ public sealed class Step1_BoundedFetch : PipelineTest
         Task<FetchResult> second = fetcher.FetchOneAsync(1, Server.Gated("held", 2));
         Server.ShouldHold("held", 2, "Two requests may be in flight at once, but fewer arrived at the server.");
         Task<FetchResult> waiting = fetcher.FetchOneAsync(2, Server.Gated("held", 3), source.Token);
-        waiting.ShouldStayPending("FetchOneAsync ended while both permits were taken: it must wait for a permit (WaitAsync).");
+        waiting.ShouldStayPending(
+            "At most MaxConcurrentFetches (2) requests may be in flight at once, but FetchOneAsync ended while both permits were taken: it " +
+            "must wait for a permit (WaitAsync).");
         Cancellation.CancelOnOwnThread(source);
         ShouldEndCancelled(waiting, "FetchOneAsync (cancelled while waiting for a permit)",
             "A fetch cancelled while it waits for a permit ends with OperationCanceledException: WaitAsync(cancellationToken).", source.Token);
@@ -395,8 +408,10 @@ public sealed class Step1_BoundedFetch : PipelineTest
         Cancellation.CancelOnOwnThread(source);
 
         ShouldEndCancelled(all, "FetchAllAsync", NotStopped, source.Token);
+        Server.MaxInFlight.ShouldBeLessThanOrEqualTo(2,
+            $"At most MaxConcurrentFetches (2) requests may be in flight at once, but {Server.InFlightReport()}: take a permit before each request.");
         Poll.Until(() => Server.InFlight == 0,
-            $"The requests in flight when the token was cancelled are still open at the server ({Server.InFlightReport()}): running fetches " +
+            () => $"The requests in flight when the token was cancelled are still open at the server ({Server.InFlightReport()}): running fetches " +
             "are aborted. " + NotStopped);
         Settle.OneSided();
         Server.Requests.ShouldBe(2, $"After cancellation no new fetch may start, but {Server.InFlightReport()}. {NotStopped}");
@@ -411,20 +426,18 @@ public sealed class Step1_BoundedFetch : PipelineTest
     }
 
     [Test]
-    public void An_exception_that_is_not_a_failed_request_escapes_and_the_permit_comes_back()
+    public void An_exception_that_is_not_a_failed_request_is_not_swallowed()
     {
         (HttpClient client, TestHandler handler) = NewClient(bugsAtOnce: true);
-        var fetcher = new ConcurrentFetcher(client, Options(fetches: 1));
+        var fetcher = new ConcurrentFetcher(client, Options(fetches: 2));
 
         // A bug in the client's message handler is not a failed URL: it must not be swallowed into a result.
-        TaskExpectations.ThrowsOrFails<TestBugException>(() => fetcher.FetchOneAsync(0, Server.Url("bug/1")),
+        const string Escapes =
             "An exception that is not the failure of the request or its body (here a bug in the client's message handler) is not a failed " +
             "result: it escapes. Catch only what a failed request throws (HttpRequestException, IOException, your timeout, FormatException...), " +
-            "not every Exception.");
-        handler.BugsThrown.ShouldBe(1);
-
-        FetchResult next = fetcher.FetchOneAsync(1, Server.Numbers(7)).ShouldComplete(
-            "With MaxConcurrentFetches = 1, a fetch after one that threw never started: a fetch that throws must give its permit back (in a finally).");
-        next.Payload!.Numbers.ShouldBe([7L]);
+            "not every Exception.";
+        TaskExpectations.ThrowsOrFails<TestBugException>(() => fetcher.FetchOneAsync(0, Server.Url("bug/1")), Escapes);
+        TaskExpectations.ThrowsOrFails<TestBugException>(() => fetcher.FetchAllAsync([Server.Numbers(1), Server.Url("bug/2")]), Escapes);
+        handler.BugsThrown.ShouldBe(2);
     }
 }

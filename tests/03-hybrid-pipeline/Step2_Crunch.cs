@@ -154,9 +154,17 @@ public sealed class Step2_Crunch : PipelineTest
         foreach ((Uri[] urls, IReadOnlyList<PipelineResult> results, string name) in new[] { (first, firstResults, "first"), (second, secondResults, "second") })
         {
             results.Count.ShouldBe(urls.Length, $"The {name} run gave {results.Count} results for {urls.Length} URLs. {Own}");
+            Uri[] others = name == "first" ? second : first;
             for (int i = 0; i < urls.Length; i++)
             {
-                results[i].Url.ShouldBe(urls[i], $"Result {i} of the {name} run is for {results[i].Url}, a URL of the other run. {Own}");
+                if (others.Contains(results[i].Url))
+                {
+                    Assert.Fail($"Result {i} of the {name} run is for {results[i].Url}, a URL of the other run. {Own}");
+                }
+
+                results[i].Url.ShouldBe(urls[i],
+                    $"Results keep their input index: result {i} of the {name} run is for {results[i].Url}, but URL {i} is {urls[i]}. Put each " +
+                    "result at its payload's Index, not in the order the crunches finish.");
                 results[i].Status.ShouldBe(ItemStatus.Succeeded, $"Item {i} of the {name} run should have succeeded. {Own}");
                 results[i].Crunch!.Primes.ShouldBe(Oracle.Primes([long.Parse(urls[i].Segments[^1], System.Globalization.CultureInfo.InvariantCulture)]),
                     $"Item {i} of the {name} run does not hold its own primes. {Own}");

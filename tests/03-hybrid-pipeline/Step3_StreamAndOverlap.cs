@@ -71,7 +71,7 @@ public sealed class Step3_StreamAndOverlap : PipelineTest
 
         Task<IReadOnlyList<PipelineResult>> run = pipeline.RunAsync(urls);
         Poll.Until(() => cruncher.InCrunch >= 2,
-            $"With MaxConcurrentCrunches = 2, two crunches must run at once, but at most {cruncher.MaxInCrunch} did: start " +
+            () => $"With MaxConcurrentCrunches = 2, two crunches must run at once, but at most {cruncher.MaxInCrunch} did: start " +
             "MaxConcurrentCrunches reader loops on the channel (or a Parallel.ForEachAsync over ReadAllAsync with that degree).");
         Settle.OneSided();
         cruncher.MaxInCrunch.ShouldBeLessThanOrEqualTo(2,
@@ -90,7 +90,9 @@ public sealed class Step3_StreamAndOverlap : PipelineTest
         Uri[] urls = NumberUrls(3);
 
         Task<IReadOnlyList<PipelineResult>> run = pipeline.RunAsync(urls);
-        Poll.Until(() => cruncher.Started >= 3, $"Three crunches may run at once, but {cruncher.Started} started.");
+        Poll.Until(() => cruncher.Started >= 3,
+            () => $"Three crunches may run at once (MaxConcurrentCrunches = 3), but {cruncher.Started} started: start MaxConcurrentCrunches " +
+                  "reader loops on the channel.");
 
         // Finish them last to first.
         for (int i = urls.Length - 1; i >= 0; i--)
@@ -157,7 +159,7 @@ public sealed class Step3_StreamAndOverlap : PipelineTest
             int servedBefore = handler.MemoryServed;
             Task<IReadOnlyList<PipelineResult>> running = pipeline.RunAsync(urls);
             Poll.Until(() => handler.MemoryServed - servedBefore >= Count || running.IsCompleted,
-                $"With BufferCapacity = {Count}, every URL should have been fetched into the buffer while the first crunches were held, " +
+                () => $"With BufferCapacity = {Count}, every URL should have been fetched into the buffer while the first crunches were held, " +
                 $"but {handler.MemoryServed - servedBefore} were.", Deadlines.Stress);
             cruncher.Go();
             IReadOnlyList<PipelineResult> results = running.ShouldComplete(
@@ -249,9 +251,9 @@ public sealed class Step3_StreamAndOverlap : PipelineTest
     }
 
     private const string NotPrompt =
-        "Cancellation must stop the pipeline promptly: RunAsync ends with OperationCanceledException. Pass the token to every " +
-        "wait: the permit (WaitAsync), GetAsync and reading the body, WriteAsync(payload, token) into the channel, ReadAllAsync, " +
-        "and CrunchAsync.";
+        "Cancellation must stop the pipeline promptly: RunAsync ends with OperationCanceledException, and a token that is cancelled " +
+        "already runs nothing. Pass the caller's token to both stages, to every wait: the permit (WaitAsync), GetAsync and reading " +
+        "the body, WriteAsync(payload, token) into the channel, ReadAllAsync, and CrunchAsync.";
 }
 
 /// <summary>
@@ -279,7 +281,8 @@ public sealed class Step3_CrashedWorker : PipelineTest
 
             IReadOnlyList<int> workers = [];
             Poll.Until(() => (workers = PrimePools.Workers(cruncher)).Count == 1 || run.IsCompleted,
-                "The first payload never reached a worker process of PrimePoolCruncher.");
+                "The first payload never reached a worker process of PrimePoolCruncher, while the other URLs were held at the server: " +
+                "crunching must start as soon as the first payload arrives (and exercise 02's PrimePool must start a worker on demand).");
             run.IsCompleted.ShouldBeFalse("RunAsync completed before its held URLs were answered.");
             ChildProcesses.Kill(workers[0]);
             Server.Open("after");

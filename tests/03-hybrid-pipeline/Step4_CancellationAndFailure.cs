@@ -64,7 +64,7 @@ public sealed class Step4_CancellationAndFailure : PipelineTest
         int fetched = Server.Requests;
         Settle.OneSided();
         Server.Requests.ShouldBe(fetched, $"After cancellation no new fetch may start. {NotPrompt}");
-        Poll.Until(() => Server.InFlight == 0, $"A request of the cancelled run is still open at the server ({Server.InFlightReport()}). {NotPrompt}");
+        Poll.Until(() => Server.InFlight == 0, () => $"A request of the cancelled run is still open at the server ({Server.InFlightReport()}). {NotPrompt}");
     }
 
     [Test]

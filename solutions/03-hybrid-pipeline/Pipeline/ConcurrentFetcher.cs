@@ -90,8 +90,8 @@ public sealed class ConcurrentFetcher
         }
     }
 
-    /// <summary>Throws for options out of range; shared with <see cref="FetchCrunchPipeline"/>.</summary>
-    internal static void CheckFetchOptions(PipelineOptions options)
+    /// <summary>Throws for options out of range.</summary>
+    private static void CheckFetchOptions(PipelineOptions options)
     {
         if (options.MaxConcurrentFetches < 1)
         {

@@ -32,13 +32,14 @@ public sealed class FetchCrunchPipeline
     /// <param name="cruncher">The CPU stage; the pipeline does not dispose it.</param>
     /// <param name="options">The bounds.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less (other than
+    /// <see cref="Timeout.InfiniteTimeSpan"/>). The message names the option.</exception>
     public FetchCrunchPipeline(HttpClient client, ICruncher cruncher, PipelineOptions options)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(cruncher);
-        ArgumentNullException.ThrowIfNull(options);
-        ConcurrentFetcher.CheckFetchOptions(options);
+
+        // The fetcher checks the client, the options themselves, MaxConcurrentFetches and FetchTimeout.
+        _fetcher = new ConcurrentFetcher(client, options);
         if (options.BufferCapacity < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.BufferCapacity, "PipelineOptions.BufferCapacity must be at least 1.");
@@ -49,7 +50,6 @@ public sealed class FetchCrunchPipeline
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrentCrunches, "PipelineOptions.MaxConcurrentCrunches must be at least 1.");
         }
 
-        _fetcher = new ConcurrentFetcher(client, options);
         _cruncher = cruncher;
         _options = options;
     }
@@ -85,8 +85,6 @@ public sealed class FetchCrunchPipeline
         var buffer = Channel.CreateBounded<Payload>(new BoundedChannelOptions(_options.BufferCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = _options.MaxConcurrentCrunches == 1,
-            SingleWriter = false,
         });
 
         // Cancelled by the caller, or by a stage that failed unexpectedly: then the other stage stops too, instead of

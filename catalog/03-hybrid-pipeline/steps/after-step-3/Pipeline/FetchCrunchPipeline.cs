@@ -31,7 +31,8 @@ public sealed class FetchCrunchPipeline
     /// <param name="cruncher">The CPU stage; the pipeline does not dispose it.</param>
     /// <param name="options">The bounds.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less (other than
+    /// <see cref="Timeout.InfiniteTimeSpan"/>). The message names the option.</exception>
     public FetchCrunchPipeline(HttpClient client, ICruncher cruncher, PipelineOptions options)
     {
         ArgumentNullException.ThrowIfNull(client);
