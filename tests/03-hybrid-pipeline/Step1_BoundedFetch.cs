@@ -330,7 +330,7 @@ public sealed class Step1_BoundedFetch : PipelineTest
             $"{timedOut} fetches timed out, one after the other behind one permit, in {clock.ElapsedMilliseconds} ms in all: less than " +
             $"{timedOut} × FetchTimeout ({timeout.TotalMilliseconds} ms). Each request has its own timeout, started once it has its permit " +
             "(CancelAfter after WaitAsync, in FetchOneAsync): waiting for a permit does not count, and it is not one timeout for the whole " +
-            "batch. (Or the requests did not wait for the permit at all: at most MaxConcurrentFetches (1) requests may be in flight at once.)");
+            "batch. At most MaxConcurrentFetches (1) requests may be in flight at once: did each request wait for its permit?");
         results[0].Error.ShouldBeOfType<TimeoutException>("URL 0 was never answered: a failed result with a TimeoutException.");
         results[1].Error.ShouldBeOfType<TimeoutException>("URL 1 was never answered: a failed result with a TimeoutException.");
         (results[2].Payload is not null || results[2].Error is TimeoutException).ShouldBeTrue(

@@ -54,7 +54,8 @@ public sealed class Step3_StreamAndOverlap : PipelineTest
             $"No back-pressure: while the only crunch was held, the pipeline kept fetching ({Server.InFlightReport()}); fetched but " +
             $"not crunched payloads must never exceed BufferCapacity ({Buffer}) plus one per fetch slot ({Fetches}). Use " +
             "Channel.CreateBounded with FullMode = Wait, and keep the fetch slot (the permit) until WriteAsync has returned: a WriteAsync that " +
-            "is not awaited frees the slot at once.");
+            "is not awaited frees the slot at once. (Fetching everything before crunching anything has no back-pressure either: crunch as " +
+            "soon as the first payload arrives.)");
 
         cruncher.ReleaseAll();
         IReadOnlyList<PipelineResult> results = run.ShouldComplete(RunNeverEnded, diagnosisIfFailed: RunFailed);
