@@ -18,19 +18,46 @@ public sealed class Step2_Crunch : PipelineTest
             "The constructor checks the options: MaxConcurrentFetches, BufferCapacity and MaxConcurrentCrunches at least 1, FetchTimeout " +
             "more than zero; else ArgumentOutOfRangeException.";
         Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(fetches: 0)), Rule);
-        Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(buffer: 0)), Rule);
-        Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(crunches: 0)), Rule);
+        Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(buffer: 0)), Rule)
+            .Message.ShouldContain("BufferCapacity", Case.Sensitive,
+                "The constructor checks the options, and the exception says which one is wrong: its message names BufferCapacity.");
+        Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(crunches: 0)), Rule)
+            .Message.ShouldContain("MaxConcurrentCrunches", Case.Sensitive,
+                "The constructor checks the options, and the exception says which one is wrong: its message names MaxConcurrentCrunches.");
+        Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(crunches: -3)), Rule);
         Expect.Throws<ArgumentOutOfRangeException>(() => new FetchCrunchPipeline(Client, cruncher, Options(timeout: TimeSpan.Zero)), Rule);
         Expect.Throws<ArgumentNullException>(() => new FetchCrunchPipeline(null!, cruncher, Options()), "A null client throws ArgumentNullException.");
         Expect.Throws<ArgumentNullException>(() => new FetchCrunchPipeline(Client, null!, Options()), "A null cruncher throws ArgumentNullException.");
         Expect.Throws<ArgumentNullException>(() => new FetchCrunchPipeline(Client, cruncher, null!), "Null options throw ArgumentNullException.");
 
-        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options());
+        // Timeout.InfiniteTimeSpan is allowed: no timeout at all.
+        (HttpClient client, TestHandler handler) = NewClient();
+        FetchCrunchPipeline pipeline;
+        try
+        {
+            pipeline = new FetchCrunchPipeline(client, cruncher, Options(timeout: Timeout.InfiniteTimeSpan));
+        }
+        catch (ArgumentOutOfRangeException rejected)
+        {
+            Assert.Fail(
+                "FetchTimeout = Timeout.InfiniteTimeSpan was rejected, but the options allow it: more than zero, or InfiniteTimeSpan " +
+                $"for no timeout at all (\"{rejected.Message}\").");
+            return;
+        }
+
         TaskExpectations.ThrowsOrFails<ArgumentNullException>(() => pipeline.RunAsync(null!), "RunAsync(null) throws ArgumentNullException.");
+        TaskExpectations.ThrowsOrFails<ArgumentException>(() => pipeline.RunAsync([Server.Numbers(1), null!]),
+            "RunAsync with a null URL in the list throws ArgumentException.");
+        Settle.OneSided();
+        Server.Requests.ShouldBe(0,
+            $"A run rejected for a bad argument must not have fetched anything, but {Server.InFlightReport()}. Check every URL before you start.");
+        cruncher.Started.ShouldBe(0, "A run rejected for a bad argument must not have crunched anything.");
         Run(pipeline, []).ShouldBeEmpty("No URLs, no results.");
         Uri[] urls = NumberUrls(2);
         IReadOnlyList<PipelineResult> results = Run(pipeline, urls);
         ShouldHaveOneResultPerUrl(results, urls);
+        ShouldHaveSucceeded(results, 1, NumbersOf(1));
+        handler.Disposed.ShouldBeFalse("The pipeline does not dispose the client it was given: the caller owns it.");
     }
 
     [Test]
@@ -58,10 +85,11 @@ public sealed class Step2_Crunch : PipelineTest
     public void A_failed_fetch_is_reported_and_never_crunched()
     {
         TestCruncher cruncher = NewCruncher();
-        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 2, buffer: 2, crunches: 1));
-        Uri[] urls = [Server.Numbers(2, 3, 4), Server.Status(500), Server.Numbers(5, 6, 7), Server.Status(404)];
+        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 2, buffer: 2, crunches: 1, timeout: TimeSpan.FromMilliseconds(200)));
+        Uri[] urls = [Server.Numbers(2, 3, 4), Server.Status(500), Server.Numbers(5, 6, 7), Server.Status(404), Server.Gated("never", 1)];
 
-        IReadOnlyList<PipelineResult> results = Run(pipeline, urls);
+        IReadOnlyList<PipelineResult> results = pipeline.RunAsync(urls).ShouldComplete(RunNeverEnded,
+            diagnosisIfFailed: RunFailed + " A fetch that timed out is a FetchFailed item with a TimeoutException, never a cancellation of the run.");
 
         ShouldHaveOneResultPerUrl(results, urls);
         ShouldHaveSucceeded(results, 0, [2, 3, 4]);
@@ -73,6 +101,10 @@ public sealed class Step2_Crunch : PipelineTest
             results[i].Crunch.ShouldBeNull("A failed fetch has no crunch result.");
             cruncher.CallsFor(i).ShouldBe(0, "A failed fetch has no payload: it is never crunched.");
         }
+
+        results[4].Status.ShouldBe(ItemStatus.FetchFailed, "URL 4 was never answered within FetchTimeout: its item is FetchFailed.");
+        results[4].Error.ShouldBeOfType<TimeoutException>("A fetch that timed out is a FetchFailed item whose Error is the TimeoutException.");
+        cruncher.CallsFor(4).ShouldBe(0, "A failed fetch has no payload: it is never crunched.");
     }
 
     [Test]
@@ -93,6 +125,50 @@ public sealed class Step2_Crunch : PipelineTest
         foreach (int i in new[] { 0, 1, 3, 4 })
         {
             ShouldHaveSucceeded(results, i, NumbersOf(i));
+        }
+    }
+
+    [Test]
+    public void Two_runs_at_once_on_one_pipeline_each_get_their_own_results()
+    {
+        TestCruncher cruncher = NewCruncher();
+        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 2, buffer: 2, crunches: 2));
+        Uri[] first = [Server.Gated("first", 11), Server.Numbers(12), Server.Numbers(13)];
+        Uri[] second = [Server.Gated("second", 21), Server.Numbers(22), Server.Numbers(23), Server.Numbers(24)];
+
+        // Both runs are in flight together: each is held at the server until the other one has started.
+        Task<IReadOnlyList<PipelineResult>> runFirst = pipeline.RunAsync(first);
+        Server.ShouldHold("first", 1, "The first run never fetched its first URL.");
+        Task<IReadOnlyList<PipelineResult>> runSecond = pipeline.RunAsync(second);
+        Server.ShouldHold("second", 1, "The second run never fetched its first URL.");
+
+        // The second run finishes first.
+        Server.Open("second");
+        const string Own =
+            "A pipeline may run several times at once, and each run has its own channel and its own results: keep them in locals of " +
+            "RunAsync (or of the method it calls), never in fields of the pipeline, which the other run would share.";
+        IReadOnlyList<PipelineResult> secondResults = runSecond.ShouldComplete(RunNeverEnded + " " + Own, diagnosisIfFailed: RunFailed + " " + Own);
+        Server.Open("first");
+        IReadOnlyList<PipelineResult> firstResults = runFirst.ShouldComplete(RunNeverEnded + " " + Own, diagnosisIfFailed: RunFailed + " " + Own);
+
+        foreach ((Uri[] urls, IReadOnlyList<PipelineResult> results, string name) in new[] { (first, firstResults, "first"), (second, secondResults, "second") })
+        {
+            results.Count.ShouldBe(urls.Length, $"The {name} run gave {results.Count} results for {urls.Length} URLs. {Own}");
+            Uri[] others = name == "first" ? second : first;
+            for (int i = 0; i < urls.Length; i++)
+            {
+                if (others.Contains(results[i].Url))
+                {
+                    Assert.Fail($"Result {i} of the {name} run is for {results[i].Url}, a URL of the other run. {Own}");
+                }
+
+                results[i].Url.ShouldBe(urls[i],
+                    $"Results keep their input index: result {i} of the {name} run is for {results[i].Url}, but URL {i} is {urls[i]}. Put each " +
+                    "result at its payload's Index, not in the order the crunches finish.");
+                results[i].Status.ShouldBe(ItemStatus.Succeeded, $"Item {i} of the {name} run should have succeeded. {Own}");
+                results[i].Crunch!.Primes.ShouldBe(Oracle.Primes([long.Parse(urls[i].Segments[^1], System.Globalization.CultureInfo.InvariantCulture)]),
+                    $"Item {i} of the {name} run does not hold its own primes. {Own}");
+            }
         }
     }
 }
@@ -133,7 +209,71 @@ public sealed class Step2_PrimePoolCruncher : PipelineTest
     }
 
     [Test]
-    public void The_pipeline_crunches_in_real_worker_processes()
+    public void PrimePoolCruncher_checks_its_arguments_and_passes_the_token_to_the_pool()
+    {
+        Expect.Throws<ArgumentOutOfRangeException>(() => PrimePools.NewCruncher(0),
+            "new PrimePoolCruncher(0) throws ArgumentOutOfRangeException: a pool needs at least one worker.");
+        PrimePoolCruncher cruncher = PrimePools.NewCruncher(1);
+        try
+        {
+            TaskExpectations.ThrowsOrFails<ArgumentNullException>(() => cruncher.CrunchAsync(null!, CancellationToken.None),
+                "CrunchAsync(null, ...) throws ArgumentNullException.");
+
+            // An empty payload has no primes, and needs no worker (a chunk of 0 numbers is not a valid MapAsync call).
+            CrunchResult empty = Call(() => cruncher.CrunchAsync(new Payload(0, Server.Numbers(1), []), CancellationToken.None)).ShouldComplete(
+                PrimePools.NoAnswer,
+                diagnosisIfFailed: "An empty payload (a URL whose body holds no numbers) is crunched to an empty result: return it at once, " +
+                "without calling MapAsync (whose chunk size must be at least 1).");
+            empty.Primes.ShouldBeEmpty("An empty payload has no primes.");
+
+            // A cancelled token cancels the request to the pool: the crunch ends as cancelled, not with an answer.
+            using var cancelled = new CancellationTokenSource();
+            cancelled.Cancel();
+            Task<CrunchResult> crunch = Call(() => cruncher.CrunchAsync(new Payload(1, Server.Numbers(1), [7, 8, 9]), cancelled.Token));
+            bool ended;
+            try
+            {
+                ended = crunch.Wait(Deadlines.Hang);
+            }
+            catch (AggregateException)
+            {
+                ended = true;
+            }
+
+            const string PassesToken =
+                "PrimePoolCruncher passes the token to the pool (MapAsync(numbers, chunkSize, cancellationToken)): a crunch of a cancelled " +
+                "pipeline must stop, not keep a worker busy.";
+            ended.ShouldBeTrue($"CrunchAsync with a cancelled token never ended. {PassesToken}");
+            if (crunch.Exception?.InnerException is NotImplementedException notYet)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(notYet).Throw();
+            }
+
+            (crunch.IsCanceled || crunch.Exception?.InnerException is OperationCanceledException).ShouldBeTrue(
+                (crunch.IsCompletedSuccessfully ? "CrunchAsync with a cancelled token answered anyway. " : $"CrunchAsync with a cancelled token failed with {crunch.Exception?.InnerException?.GetType().Name}. ") +
+                PassesToken);
+        }
+        finally
+        {
+            PrimePools.Dispose(cruncher);
+        }
+    }
+
+    /// <summary>A call that may throw at once or through its task: either way, a task.</summary>
+    private static Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is not NotImplementedException)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    [Test]
+    public void The_pipeline_crunches_in_real_worker_processes_and_DisposeAsync_ends_them()
     {
         PrimePoolCruncher cruncher = PrimePools.NewCruncher(2);
         try
@@ -141,11 +281,19 @@ public sealed class Step2_PrimePoolCruncher : PipelineTest
             var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 3, buffer: 2, crunches: 2));
             Uri[] urls = NumberUrls(6);
             IReadOnlyList<PipelineResult> results = Run(pipeline, urls);
-            PrimePools.Workers(cruncher).ShouldNotBeEmpty("The pool's workers crunched the payloads.");
+            IReadOnlyList<int> workers = PrimePools.Workers(cruncher);
+            workers.ShouldNotBeEmpty("The pool's workers crunched the payloads.");
             ShouldHaveOneResultPerUrl(results, urls);
             for (int i = 0; i < urls.Length; i++)
             {
                 ShouldHaveSucceeded(results, i, NumbersOf(i));
+            }
+
+            cruncher.DisposeAsync().AsTask().ShouldComplete(
+                "PrimePoolCruncher.DisposeAsync never completed: it disposes the PrimePool (DisposeAsync), which ends its workers promptly.");
+            foreach (int pid in workers)
+            {
+                ChildProcesses.IsRunning(pid).ShouldBeFalse($"Worker {pid} is still running after PrimePoolCruncher.DisposeAsync: dispose the pool.");
             }
         }
         finally

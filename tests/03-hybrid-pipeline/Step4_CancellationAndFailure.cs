@@ -1,9 +1,12 @@
 namespace ConcurrencyKata.Tests.PipelineTests;
 
 /// <summary>
-/// Step 4: cancellation stops both stages promptly with OperationCanceledException; a token cancelled already runs
-/// nothing; the pipeline always completes, whatever fails. Cancellation is forced while fetches are held at the server
-/// and while crunches are held in the cruncher, with the buffer full.
+/// Step 4: when the stages wait on each other (the only crunch held, the buffer full, a fetch slot waiting to write,
+/// a fetch in flight) and the caller cancels, or a stage fails with something that is not one item's failure, both
+/// stages stop: no new fetch, no new crunch, the cancellation is no failed item, and RunAsync ends only once every
+/// fetch and crunch of the run has ended, with OperationCanceledException carrying the caller's token (or with the
+/// stage's exception). The crunch and the fetch in progress are slow to stop (they need the test's go-ahead), so a
+/// RunAsync that returns before they have ended is caught every time.
 /// </summary>
 [Step(4)]
 [TestFixture]
@@ -15,160 +18,89 @@ public sealed class Step4_CancellationAndFailure : PipelineTest
         "wait: the permit (WaitAsync), GetAsync and reading the body, WriteAsync(payload, token) into the channel, ReadAllAsync, " +
         "and CrunchAsync.";
 
-    [Test]
-    public void A_token_that_is_already_cancelled_runs_nothing()
-    {
-        TestCruncher cruncher = NewCruncher();
-        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options());
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-
-        TaskExpectations.ThrowsOrFails<OperationCanceledException>(() => pipeline.RunAsync(NumberUrls(4), cancelled.Token),
-            "RunAsync with a token that is already cancelled ends at once with OperationCanceledException.");
-        Settle.OneSided();
-        Server.Requests.ShouldBe(0, "A token that is already cancelled runs nothing: not one request. Check the token before you start.");
-        cruncher.Started.ShouldBe(0, "A token that is already cancelled runs nothing: not one crunch.");
-    }
+    private const string WaitForEverything =
+        "RunAsync ends only once every fetch and every crunch of the run has ended, whatever happened: await all the stages together " +
+        "(Task.WhenAll of the fetch stage and every crunch loop), not one after the other (the first one's exception would skip the rest).";
 
     [Test]
-    public void Cancelling_stops_new_fetches_promptly()
+    public void Cancelling_while_the_stages_wait_on_each_other_ends_the_run_once_everything_has_stopped()
     {
-        TestCruncher cruncher = NewCruncher();
-        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 1, buffer: 2, crunches: 1));
-        Uri[] urls = Enumerable.Range(0, 10).Select(i => Server.Gated($"g{i}", i)).ToArray();
+        (HttpClient client, TestHandler handler) = NewClient();
+        TestCruncher cruncher = NewCruncher(gated: true, slowToStop: true);
+        var pipeline = new FetchCrunchPipeline(client, cruncher, Options(fetches: 2, buffer: 1, crunches: 1));
+
+        // Item 0 is crunched (held), item 1 fills the buffer, a fetch slot is stuck on item 2 (never answered), the
+        // other one has fetched item 3 and waits for room in the channel.
+        Uri[] urls = [Server.Numbers(0), Server.Numbers(1), Server.Url("stubborn/2"), Server.Numbers(3), Server.Numbers(4), Server.Numbers(5)];
         using var source = new CancellationTokenSource();
-
         Task<IReadOnlyList<PipelineResult>> run = pipeline.RunAsync(urls, source.Token);
-        Server.ShouldReachInFlight(1, "The first fetch never reached the server.");
-        Cancellation.CancelOnOwnThread(source);
-
-        ShouldEndCancelled(run, NotPrompt);
-        Settle.OneSided();
-        Server.Requests.ShouldBe(1, $"After cancellation no new fetch may start, but {Server.InFlightReport()}. {NotPrompt}");
-        Poll.Until(() => Server.InFlight == 0,
-            "The fetch in flight when the token was cancelled is still open at the server: pass the token to GetAsync, so the request is aborted.");
-        cruncher.Started.ShouldBe(0, "Nothing was fetched, so nothing may be crunched.");
-    }
-
-    [Test]
-    public void Cancelling_while_the_crunchers_are_busy_and_the_buffer_is_full_ends_the_run()
-    {
-        TestCruncher cruncher = NewCruncher(gated: true);
-        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 2, buffer: 1, crunches: 1));
-        Uri[] urls = NumberUrls(12);
-        using var source = new CancellationTokenSource();
-
-        Task<IReadOnlyList<PipelineResult>> run = pipeline.RunAsync(urls, source.Token);
-        Poll.Until(() => cruncher.Started >= 1, "The crunch stage never started a crunch.");
-        Poll.Until(() => Server.Requests >= 3, $"The fetch stage stopped early ({Server.InFlightReport()}).");
-        Settle.OneSided(); // the buffer fills, and fetch slots wait in WriteAsync
+        Poll.Until(() => cruncher.Started >= 1 && handler.StubbornStarted >= 1 && Server.RequestsFor(urls[3]) >= 1,
+            () => $"The pipeline never got to: item 0 crunched, item 2 in flight, item 3 fetched ({cruncher.Started} crunch(es) started, " +
+                  $"{handler.StubbornStarted} stubborn fetch(es), {Server.InFlightReport()}).");
+        Settle.OneSided(); // the fetch slot of item 3 waits in WriteAsync
 
         Cancellation.CancelOnOwnThread(source);
+        Poll.Until(() => cruncher.Cancelled >= 1,
+            "After cancellation, the crunch in progress was never told: pass the token to CrunchAsync(payload, token). " + NotPrompt);
+        run.ShouldStayPending(
+            "RunAsync ended while a crunch and a fetch of the run were still running (both stop only when the test lets them). " + WaitForEverything);
 
-        ShouldEndCancelled(run,
+        cruncher.LetStop();
+        Poll.Until(() => cruncher.InCrunch == 0 || run.IsCompleted, "The cancelled crunch never ended after the test let it stop.");
+        run.ShouldStayPending("RunAsync ended while a fetch of the run was still running (it stops only when the test lets it). " + WaitForEverything);
+
+        handler.LetStubbornStop();
+        ShouldEndCancelled(run, "RunAsync",
             "Cancelled while the only crunch was held and the buffer was full, RunAsync never ended. A fetch slot waiting for room in the " +
             "channel must give up when cancelled: WriteAsync(payload, token); the crunch in progress must be told: CrunchAsync(payload, token). " +
-            NotPrompt);
+            NotPrompt, source.Token);
+        cruncher.Started.ShouldBe(1,
+            $"After cancellation no new crunch may start, but {cruncher.Started} did: the caller's cancellation is never a failed item. When " +
+            "CrunchAsync ends with OperationCanceledException because the run is cancelled, rethrow it (catch (OperationCanceledException) when " +
+            "(token.IsCancellationRequested) { throw; }, before the catch that makes a CrunchFailed item): a crunch loop that records it and " +
+            "reads on crunches the payloads still in the buffer.");
+        cruncher.InCrunch.ShouldBe(0, $"A crunch of the run is still running after RunAsync ended. {WaitForEverything}");
+        handler.StubbornRunning.ShouldBe(0, $"A fetch of the run is still running after RunAsync ended. {WaitForEverything}");
         int fetched = Server.Requests;
         Settle.OneSided();
         Server.Requests.ShouldBe(fetched, $"After cancellation no new fetch may start. {NotPrompt}");
-        cruncher.Started.ShouldBe(1, $"After cancellation no new crunch may start. {NotPrompt}");
+        Poll.Until(() => Server.InFlight == 0, () => $"A request of the cancelled run is still open at the server ({Server.InFlightReport()}). {NotPrompt}");
     }
 
     [Test]
-    public void The_pipeline_completes_when_every_fetch_fails()
+    public void A_stage_that_fails_stops_the_other_stage_and_RunAsync_fails_with_its_exception()
     {
-        TestCruncher cruncher = NewCruncher();
-        var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 2, buffer: 1, crunches: 2));
-        Uri[] urls = [Server.Status(500), Server.Status(502), Server.Status(404)];
+        // A bug in the client's message handler: FetchOneAsync lets it through, so the fetch stage fails.
+        (HttpClient client, TestHandler handler) = NewClient();
+        TestCruncher cruncher = NewCruncher(gated: true, slowToStop: true);
+        var pipeline = new FetchCrunchPipeline(client, cruncher, Options(fetches: 1, buffer: 1, crunches: 1));
+        Uri[] urls = [Server.Numbers(0), Server.Numbers(1), Server.Url("bug/2"), Server.Numbers(3)];
 
-        IReadOnlyList<PipelineResult> results = Run(pipeline, urls);
+        // Item 0 is crunched (held), item 1 waits in the buffer; then the fetch of item 2 hits the bug.
+        Task<IReadOnlyList<PipelineResult>> run = pipeline.RunAsync(urls);
+        Poll.Until(() => (cruncher.Started >= 1 && Server.RequestsFor(urls[1]) >= 1) || run.IsCompleted,
+            () => $"The pipeline never got to: item 0 crunched, item 1 fetched ({cruncher.Started} crunch(es) started, {Server.InFlightReport()}).");
+        Settle.OneSided();
+        handler.ReleaseBugs();
 
-        ShouldHaveOneResultPerUrl(results, urls);
-        results.ShouldAllBe(r => r.Status == ItemStatus.FetchFailed, "Every fetch failed: every item is FetchFailed.");
-        cruncher.Started.ShouldBe(0, "Nothing was fetched, so nothing is crunched.");
-    }
+        const string StopTheOther =
+            "A stage that fails with something that is not the failure of one item (here the fetch stage, with a bug that FetchOneAsync " +
+            "lets through) must stop the other stage: give both stages the token of one CancellationTokenSource linked to the caller's, " +
+            "and cancel it when a stage ends with an exception (try { await stage; } catch { await stop.CancelAsync(); throw; }). " +
+            "Completing the channel is not enough: the crunch in progress and the payloads in the buffer would still be crunched.";
+        Poll.Until(() => cruncher.Cancelled >= 1 || run.IsCompleted,
+            $"The fetch stage failed, but the crunch in progress was never told to stop. {StopTheOther}");
+        run.ShouldStayPending(
+            "RunAsync ended while a crunch of the run was still running (it stops only when the test lets it). " + WaitForEverything);
 
-    private static void ShouldEndCancelled(Task run, string diagnosis)
-    {
-        bool ended;
-        try
-        {
-            ended = run.Wait(Deadlines.Hang);
-        }
-        catch (AggregateException)
-        {
-            ended = true;
-        }
-
-        if (!ended)
-        {
-            Assert.Fail($"RunAsync has not ended {Deadlines.Describe(Deadlines.Hang)} after its token was cancelled. {diagnosis}");
-        }
-
-        if (run.IsCanceled)
-        {
-            return;
-        }
-
-        Exception? failure = run.Exception?.InnerException;
-        if (failure is NotImplementedException)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
-        }
-
-        (failure is OperationCanceledException).ShouldBeTrue(
-            (failure is null ? "RunAsync completed normally" : $"RunAsync failed with {failure.GetType().Name} (\"{failure.Message}\")") +
-            $" after its token was cancelled; it must end with OperationCanceledException. {diagnosis}");
-    }
-}
-
-/// <summary>
-/// Step 4, on real processes: a worker of PrimePoolCruncher that crashes mid-crunch surfaces within seconds as a
-/// CrunchFailed item with WorkerCrashedException; the run completes, and the rest of the batch is crunched by the
-/// replacement worker. Needs exercise 02.
-/// </summary>
-[Step(4)]
-[TestFixture]
-[NonParallelizable]
-public sealed class Step4_CrashedWorker : PipelineTest
-{
-    [Test]
-    public void A_crashed_worker_fails_its_item_with_a_clear_error_within_seconds()
-    {
-        PrimePoolCruncher cruncher = PrimePools.NewCruncher(1);
-        try
-        {
-            var pipeline = new FetchCrunchPipeline(Client, cruncher, Options(fetches: 2, buffer: 2, crunches: 1));
-
-            // Item 0 takes the only worker minutes of trial division; the others are held at the server until it has crashed.
-            long[] huge = Enumerable.Repeat(9_223_372_036_854_775_783L, 50).ToArray();
-            Uri[] urls = [Server.Numbers(huge), Server.Gated("after", 7, 8, 9), Server.Gated("after", 10, 11, 13)];
-            Task<IReadOnlyList<PipelineResult>> run = pipeline.RunAsync(urls);
-
-            IReadOnlyList<int> workers = [];
-            Poll.Until(() => (workers = PrimePools.Workers(cruncher)).Count == 1 || run.IsCompleted,
-                "The first payload never reached a worker process of PrimePoolCruncher.");
-            run.IsCompleted.ShouldBeFalse("RunAsync completed before its held URLs were answered.");
-            ChildProcesses.Kill(workers[0]);
-            Server.Open("after");
-
-            IReadOnlyList<PipelineResult> results = run.ShouldComplete(
-                "A worker that crashed mid-crunch must surface as a failed item within seconds, not hang the run. " + RunNeverEnded,
-                diagnosisIfFailed: RunFailed);
-            ShouldHaveOneResultPerUrl(results, urls);
-            results[0].Status.ShouldBe(ItemStatus.CrunchFailed,
-                $"The worker crunching item 0 crashed, but the item is {results[0].Status}: a crash must surface as a clear error " +
-                "(CrunchFailed, with the WorkerCrashedException), never be swallowed into an empty result.");
-            results[0].Error.ShouldBeOfType<WorkerCrashedException>(
-                "A crashed worker surfaces as WorkerCrashedException (with its process id and exit code), passed through unchanged.")
-                .ProcessId.ShouldBe(workers[0], "The WorkerCrashedException names the process that died.");
-            ShouldHaveSucceeded(results, 1, [7, 8, 9]);
-            ShouldHaveSucceeded(results, 2, [10, 11, 13]);
-        }
-        finally
-        {
-            PrimePools.Dispose(cruncher);
-        }
+        cruncher.LetStop();
+        TestBugException bug = run.ShouldFail<TestBugException>(
+            $"RunAsync never ended after the fetch stage failed. {StopTheOther}",
+            $"When a stage fails, RunAsync fails with that stage's exception, unchanged, once the other stage has stopped. {StopTheOther}");
+        bug.Message.ShouldContain("bug/2", Case.Sensitive, "RunAsync fails with the very exception the stage failed with.");
+        cruncher.Started.ShouldBe(1,
+            $"After the fetch stage failed, {cruncher.Started - 1} more crunch(es) started (the payload in the buffer). {StopTheOther}");
+        cruncher.InCrunch.ShouldBe(0, $"A crunch of the run is still running after RunAsync ended. {WaitForEverything}");
+        Server.RequestsFor(urls[3]).ShouldBe(0, "After the fetch stage failed, no new fetch may start.");
     }
 }

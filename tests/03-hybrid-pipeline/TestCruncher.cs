@@ -6,6 +6,8 @@ namespace ConcurrencyKata.Tests.PipelineTests;
 /// The tests' own <see cref="ICruncher"/>, in-process, so that exercise 02 is not needed: it finds primes with the
 /// oracle, counts calls per payload index and crunches in progress, can fail chosen payloads, and, when gated, holds
 /// every crunch until the test releases it (by index, or all). Holding is a task that waits, never a blocked thread.
+/// A held crunch ends as cancelled when its token is cancelled; a cruncher created <c>slowToStop</c> takes its time
+/// over it: it keeps going until the test calls <see cref="LetStop"/> (like a worker that must finish its round trip).
 /// </summary>
 public sealed class TestCruncher : ICruncher
 {
@@ -13,19 +15,24 @@ public sealed class TestCruncher : ICruncher
     private readonly ConcurrentDictionary<int, TaskCompletionSource> _gates = new();
     private readonly bool _gated;
     private readonly Func<Payload, Exception?> _failure;
+    private readonly bool _slowToStop;
+    private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _releasedAll;
     private int _inCrunch;
     private int _maxInCrunch;
     private int _started;
     private int _finished;
+    private int _cancelled;
 
     /// <summary>Creates a cruncher.</summary>
     /// <param name="gated">Hold every crunch until <see cref="Release"/> or <see cref="ReleaseAll"/>.</param>
     /// <param name="failure">The exception to fail a payload with, or null to crunch it.</param>
-    public TestCruncher(bool gated = false, Func<Payload, Exception?>? failure = null)
+    /// <param name="slowToStop">A held crunch whose token is cancelled keeps going until <see cref="LetStop"/>.</param>
+    public TestCruncher(bool gated = false, Func<Payload, Exception?>? failure = null, bool slowToStop = false)
     {
         _gated = gated;
         _failure = failure ?? (_ => null);
+        _slowToStop = slowToStop;
     }
 
     /// <summary>Crunches started so far.</summary>
@@ -33,6 +40,9 @@ public sealed class TestCruncher : ICruncher
 
     /// <summary>Crunches ended so far (succeeded, failed or cancelled).</summary>
     public int Finished => Volatile.Read(ref _finished);
+
+    /// <summary>Held crunches whose token was cancelled so far.</summary>
+    public int Cancelled => Volatile.Read(ref _cancelled);
 
     /// <summary>Crunches in progress right now.</summary>
     public int InCrunch => Volatile.Read(ref _inCrunch);
@@ -49,10 +59,14 @@ public sealed class TestCruncher : ICruncher
     /// <summary>Lets the crunch of index <paramref name="index"/> finish (now, or as soon as it starts).</summary>
     public void Release(int index) => GateOf(index).TrySetResult();
 
+    /// <summary>Lets the cancelled crunches of a <c>slowToStop</c> cruncher, present and future, end.</summary>
+    public void LetStop() => _stop.TrySetResult();
+
     /// <summary>Lets every crunch, present and future, finish.</summary>
     public void ReleaseAll()
     {
         _releasedAll = true;
+        _stop.TrySetResult();
         foreach (TaskCompletionSource gate in _gates.Values)
         {
             gate.TrySetResult();
@@ -74,7 +88,20 @@ public sealed class TestCruncher : ICruncher
         {
             if (_gated && !_releasedAll)
             {
-                await GateOf(payload.Index).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await GateOf(payload.Index).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref _cancelled);
+                    if (_slowToStop)
+                    {
+                        await _stop.Task.ConfigureAwait(false);
+                    }
+
+                    throw;
+                }
             }
             else
             {

@@ -24,6 +24,8 @@ namespace ConcurrencyKata.TestSupport;
 /// <item><c>/gate/{name}/{list}</c>: holds the request until the test calls <see cref="Open"/> for <c>name</c>,
 /// then answers <c>list</c>. A gate opened before the request arrives lets it through at once. A request whose
 /// client gives up (a timeout, a cancellation) stops being counted as in flight.</item>
+/// <item><c>/gate-body/{name}/{list}</c>: sends the status line and the headers at once, then holds the body like
+/// <c>/gate/</c> does: a client that has the headers still waits for the body.</item>
 /// <item><c>/delay/{ms}</c> and <c>/delay/{ms}/{list}</c>: answer after <c>ms</c> milliseconds (<c>ok</c>, or <c>list</c>).</item>
 /// <item><c>/status/{code}</c>: answers with that status code.</item>
 /// </list>
@@ -131,6 +133,10 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>The URL of <c>/gate/{name}/{list}</c>: answers <paramref name="numbers"/> once gate
     /// <paramref name="name"/> is open.</summary>
     public Uri Gated(string name, params long[] numbers) => Url($"gate/{Uri.EscapeDataString(name)}/{Join(numbers)}");
+
+    /// <summary>The URL of <c>/gate-body/{name}/{list}</c>: answers with the headers at once, and with
+    /// <paramref name="numbers"/> as the body once gate <paramref name="name"/> is open.</summary>
+    public Uri GatedBody(string name, params long[] numbers) => Url($"gate-body/{Uri.EscapeDataString(name)}/{Join(numbers)}");
 
     /// <summary>The URL of <c>/status/{code}</c>.</summary>
     public Uri Status(int code) => Url("status/" + code.ToString(CultureInfo.InvariantCulture));
@@ -247,6 +253,28 @@ public sealed class LoopbackHttpServer : IDisposable
         }
     }
 
+    /// <summary>Holds a request of the current generation at gate <paramref name="name"/> until it opens (or the
+    /// client gives up), counted in <see cref="HeldAt"/> meanwhile.</summary>
+    private async Task HoldAsync(string name, HttpContext context)
+    {
+        if (!IsCurrent(context))
+        {
+            return;
+        }
+
+        TaskCompletionSource gate = GateOf(name);
+        string held = HeldKey((int)context.Items[GenerationKey]!, name);
+        _held.AddOrUpdate(held, 1, (_, n) => n + 1);
+        try
+        {
+            await gate.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            _held.AddOrUpdate(held, 0, (_, n) => n - 1);
+        }
+    }
+
     private void Map()
     {
         _app.Use(async (context, next) =>
@@ -300,22 +328,16 @@ public sealed class LoopbackHttpServer : IDisposable
         _app.MapGet("/numbers/{list}", (string list) => Results.Text(list));
         _app.MapGet("/gate/{name}/{list}", async (string name, string list, HttpContext context) =>
         {
-            if (IsCurrent(context))
-            {
-                TaskCompletionSource gate = GateOf(name);
-                string held = HeldKey((int)context.Items[GenerationKey]!, name);
-                _held.AddOrUpdate(held, 1, (_, n) => n + 1);
-                try
-                {
-                    await gate.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _held.AddOrUpdate(held, 0, (_, n) => n - 1);
-                }
-            }
-
+            await HoldAsync(name, context).ConfigureAwait(false);
             return Results.Text(list);
+        });
+        _app.MapGet("/gate-body/{name}/{list}", async (string name, string list, HttpContext context) =>
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.StartAsync(context.RequestAborted).ConfigureAwait(false);
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            await HoldAsync(name, context).ConfigureAwait(false);
+            await context.Response.WriteAsync(list, context.RequestAborted).ConfigureAwait(false);
         });
         _app.MapGet("/delay/{ms:int}", async (int ms, HttpContext context) =>
         {

@@ -10,7 +10,13 @@ namespace ConcurrencyKata;
 /// <see cref="SemaphoreSlim"/>) before it sends its request, and gives it back when it is done, whether it
 /// succeeded, failed or was cancelled. So the bound holds for the fetcher as a whole.</para>
 /// <para>A fetch that fails does not throw: it becomes a <see cref="FetchResult"/> with an error, so one bad URL
-/// never loses the others. Only cancellation by the caller's token throws (<see cref="OperationCanceledException"/>).</para>
+/// never loses the others. A fetch fails when the request or its body fails: a status code that is not a success, no
+/// connection, a broken connection, <see cref="PipelineOptions.FetchTimeout"/> running out, a body that is not numbers
+/// (<see cref="HttpRequestException"/>, <see cref="IOException"/>, <see cref="TimeoutException"/>,
+/// <see cref="FormatException"/>, <see cref="InvalidOperationException"/>). Anything else thrown while fetching is not
+/// the URL's failure but a bug (in a message handler of the client, say): it is not swallowed, it escapes.</para>
+/// <para>Cancellation by the caller's token throws <see cref="OperationCanceledException"/> carrying that token; it
+/// is never reported as a timeout or as a failed result.</para>
 /// </remarks>
 #pragma warning disable CA1001 // Its SemaphoreSlim never creates a wait handle (no AvailableWaitHandle): nothing to dispose.
 public sealed class ConcurrentFetcher
@@ -42,12 +48,14 @@ public sealed class ConcurrentFetcher
     /// <param name="cancellationToken">Stops every fetch: waiting ones never start, running ones are aborted.</param>
     /// <returns>One result per URL, at the URL's index: <c>result[i].Index == i</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="urls"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null; nothing is fetched.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>.</exception>
     public Task<IReadOnlyList<FetchResult>> FetchAllAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 1): check the arguments; start one FetchOneAsync per URL (all of them, at once: the permits bound
-        // the requests in flight, not you), then await them all (Task.WhenAll) and return the results in URL order.
+        // TODO (Step 1): check the arguments (every URL, before the first fetch) and a token cancelled already; start one
+        // FetchOneAsync per URL (all of them, at once: the permits bound the requests in flight, not you), then await
+        // them all (Task.WhenAll) and return the results in URL order.
         throw new NotImplementedException("Step 1 (exercise 03): implement FetchAllAsync. See Step 1 in exercises/03-hybrid-pipeline/README.md.");
     }
 
@@ -58,14 +66,17 @@ public sealed class ConcurrentFetcher
     /// <param name="cancellationToken">Stops the fetch, also while it waits for a permit.</param>
     /// <returns>The payload, or a failed result (status code, timeout, bad body, refused connection...).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="url"/> is null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>.</exception>
     public Task<FetchResult> FetchOneAsync(int index, Uri url, CancellationToken cancellationToken = default)
     {
-        // TODO (Step 1): await the permit (WaitAsync(cancellationToken)); in a try/finally that releases it:
-        //   a CancellationTokenSource linked to cancellationToken, with CancelAfter(FetchTimeout);
+        // TODO (Step 1): await the permit (WaitAsync(cancellationToken)) before a try/finally that releases it (a wait
+        //   that was cancelled took no permit, and must give none back); inside:
+        //   a CancellationTokenSource linked to cancellationToken, with CancelAfter(FetchTimeout), armed now;
         //   GetAsync(url, ..., token), EnsureSuccessStatusCode, ReadAsStringAsync(token), Payload.Parse;
-        //   a failure becomes new FetchResult(index, url, null, exception); the timeout (an OperationCanceledException
-        //   while the caller's token is not cancelled) becomes a TimeoutException; the caller's cancellation is rethrown.
+        //   a failed request or body becomes new FetchResult(index, url, null, exception) (anything else is a bug: let it
+        //   out); the timeout (an OperationCanceledException while the caller's token is not cancelled) becomes a
+        //   TimeoutException; the caller's cancellation is rethrown, as an OperationCanceledException carrying its token.
         throw new NotImplementedException("Step 1 (exercise 03): implement FetchOneAsync. See Step 1 in exercises/03-hybrid-pipeline/README.md.");
     }
 }

@@ -13,7 +13,13 @@ namespace ConcurrencyKata;
 /// <see cref="SemaphoreSlim"/>) before it sends its request, and gives it back when it is done, whether it
 /// succeeded, failed or was cancelled. So the bound holds for the fetcher as a whole.</para>
 /// <para>A fetch that fails does not throw: it becomes a <see cref="FetchResult"/> with an error, so one bad URL
-/// never loses the others. Only cancellation by the caller's token throws (<see cref="OperationCanceledException"/>).</para>
+/// never loses the others. A fetch fails when the request or its body fails: a status code that is not a success, no
+/// connection, a broken connection, <see cref="PipelineOptions.FetchTimeout"/> running out, a body that is not numbers
+/// (<see cref="HttpRequestException"/>, <see cref="IOException"/>, <see cref="TimeoutException"/>,
+/// <see cref="FormatException"/>, <see cref="InvalidOperationException"/>). Anything else thrown while fetching is not
+/// the URL's failure but a bug (in a message handler of the client, say): it is not swallowed, it escapes.</para>
+/// <para>Cancellation by the caller's token throws <see cref="OperationCanceledException"/> carrying that token; it
+/// is never reported as a timeout or as a failed result.</para>
 /// </remarks>
 #pragma warning disable CA1001 // Its SemaphoreSlim never creates a wait handle (no AvailableWaitHandle): nothing to dispose.
 public sealed class ConcurrentFetcher
@@ -51,8 +57,9 @@ public sealed class ConcurrentFetcher
     /// <param name="cancellationToken">Stops every fetch: waiting ones never start, running ones are aborted.</param>
     /// <returns>One result per URL, at the URL's index: <c>result[i].Index == i</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="urls"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null; nothing is fetched.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>.</exception>
     public Task<IReadOnlyList<FetchResult>> FetchAllAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
     {
         CheckUrls(urls);
@@ -66,7 +73,8 @@ public sealed class ConcurrentFetcher
     /// <param name="cancellationToken">Stops the fetch, also while it waits for a permit.</param>
     /// <returns>The payload, or a failed result (status code, timeout, bad body, refused connection...).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="url"/> is null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>.</exception>
     public async Task<FetchResult> FetchOneAsync(int index, Uri url, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -82,8 +90,8 @@ public sealed class ConcurrentFetcher
         }
     }
 
-    /// <summary>Throws for options out of range; shared with <see cref="FetchCrunchPipeline"/>.</summary>
-    internal static void CheckFetchOptions(PipelineOptions options)
+    /// <summary>Throws for options out of range.</summary>
+    private static void CheckFetchOptions(PipelineOptions options)
     {
         if (options.MaxConcurrentFetches < 1)
         {
@@ -140,9 +148,11 @@ public sealed class ConcurrentFetcher
             string body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
             return new FetchResult(index, url, Payload.Parse(index, url, body), null);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            throw; // the caller cancelled: not a failure of this URL
+            // The caller cancelled: not a failure of this URL. HttpClient's exception carries the linked token, so the
+            // caller gets one that carries its own.
+            throw new OperationCanceledException(ex.Message, ex, cancellationToken);
         }
         catch (OperationCanceledException ex)
         {

@@ -15,8 +15,10 @@ namespace ConcurrencyKata;
 /// stops fetching. Fetched payloads not yet crunched are never more than
 /// <c>BufferCapacity + MaxConcurrentFetches</c> (the channel plus one payload per fetch slot waiting to be written).</para>
 /// <para>A failing URL or a failing crunch fails only its own item. Cancellation stops both stages and
-/// <see cref="RunAsync"/> ends with <see cref="OperationCanceledException"/>. Whatever happens, the fetch stage
-/// completes the channel's writer (in a <c>finally</c>), so the crunch stage's loops always end.</para>
+/// <see cref="RunAsync"/> ends with <see cref="OperationCanceledException"/>. A stage that fails with something that
+/// is not the failure of one item (a bug: an exception that <see cref="ConcurrentFetcher.FetchOneAsync"/> lets
+/// through, say) stops the other stage, and <see cref="RunAsync"/> fails with that exception. Whatever happens, the
+/// fetch stage completes the channel's writer (in a <c>finally</c>), so the crunch stage's loops always end.</para>
 /// <para>A pipeline may run several times, also at once: each run has its own channel and results.</para>
 /// </remarks>
 public sealed class FetchCrunchPipeline
@@ -30,13 +32,14 @@ public sealed class FetchCrunchPipeline
     /// <param name="cruncher">The CPU stage; the pipeline does not dispose it.</param>
     /// <param name="options">The bounds.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less (other than
+    /// <see cref="Timeout.InfiniteTimeSpan"/>). The message names the option.</exception>
     public FetchCrunchPipeline(HttpClient client, ICruncher cruncher, PipelineOptions options)
     {
-        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(cruncher);
-        ArgumentNullException.ThrowIfNull(options);
-        ConcurrentFetcher.CheckFetchOptions(options);
+
+        // The fetcher checks the client, the options themselves, MaxConcurrentFetches and FetchTimeout.
+        _fetcher = new ConcurrentFetcher(client, options);
         if (options.BufferCapacity < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.BufferCapacity, "PipelineOptions.BufferCapacity must be at least 1.");
@@ -47,7 +50,6 @@ public sealed class FetchCrunchPipeline
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrentCrunches, "PipelineOptions.MaxConcurrentCrunches must be at least 1.");
         }
 
-        _fetcher = new ConcurrentFetcher(client, options);
         _cruncher = cruncher;
         _options = options;
     }
@@ -58,9 +60,12 @@ public sealed class FetchCrunchPipeline
     /// <param name="cancellationToken">Stops new fetches and crunches promptly. If it is cancelled already, nothing runs.</param>
     /// <returns>One result per URL, at the URL's index (<c>result[i].Index == i</c>): succeeded, fetch failed or
     /// crunch failed.</returns>
+    /// <remarks>The task ends only once every fetch and every crunch of the run has ended: no request, crunch or
+    /// stage of the run is still going when it completes, fails or is cancelled.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="urls"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null; nothing runs.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>. Never a failed item: a cancelled run returns no results.</exception>
     public Task<IReadOnlyList<PipelineResult>> RunAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
     {
         ConcurrentFetcher.CheckUrls(urls);
@@ -80,8 +85,6 @@ public sealed class FetchCrunchPipeline
         var buffer = Channel.CreateBounded<Payload>(new BoundedChannelOptions(_options.BufferCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = _options.MaxConcurrentCrunches == 1,
-            SingleWriter = false,
         });
 
         // Cancelled by the caller, or by a stage that failed unexpectedly: then the other stage stops too, instead of
@@ -99,9 +102,10 @@ public sealed class FetchCrunchPipeline
         {
             await Task.WhenAll([fetching, .. crunching]).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            throw new OperationCanceledException("The pipeline was cancelled.", null, cancellationToken);
+            // The stages were stopped through the linked token: the caller gets an exception that carries its own.
+            throw new OperationCanceledException(ex.Message, ex, cancellationToken);
         }
 
         AssertInvariants(results);
@@ -112,7 +116,6 @@ public sealed class FetchCrunchPipeline
     /// a failed fetch straight into the results. Completes the writer whatever happens.</summary>
     private async Task FetchStageAsync(IReadOnlyList<Uri> urls, ChannelWriter<Payload> writer, PipelineResult?[] results, CancellationToken stop)
     {
-        Exception? failure = null;
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentFetches, CancellationToken = stop };
@@ -130,15 +133,11 @@ public sealed class FetchCrunchPipeline
                 }
             }).ConfigureAwait(false);
         }
-        catch (Exception ex)
-        {
-            failure = ex;
-            throw;
-        }
         finally
         {
-            // Always: without it, the crunch stage's ReadAllAsync would wait forever for one more payload.
-            writer.TryComplete(failure is OperationCanceledException ? null : failure);
+            // Always: without it, the crunch stage's ReadAllAsync would wait forever for one more payload. (If this stage
+            // failed, StopAllOnFailure stops the crunch stage too, and RunAsync reports this stage's exception.)
+            writer.TryComplete();
         }
     }
 
@@ -187,11 +186,8 @@ public sealed class FetchCrunchPipeline
     [Conditional("DEBUG")]
     private static void AssertInvariants(PipelineResult?[] results)
     {
-        for (int i = 0; i < results.Length; i++)
-        {
-            Debug.Assert(results[i] is not null, "Every item ends with a result: nothing is lost.");
-            Debug.Assert(results[i]!.Index == i, "Each result sits at its URL's index.");
-            Debug.Assert((results[i]!.Status == ItemStatus.Succeeded) == (results[i]!.Crunch is not null), "Only a succeeded item has a crunch result.");
-        }
+        Debug.Assert(results.All(r => r is not null), "Every item ends with a result: nothing is lost.");
+        Debug.Assert(results.Select((r, i) => r!.Index == i).All(ok => ok), "Each result sits at its URL's index.");
+        Debug.Assert(results.All(r => (r!.Status == ItemStatus.Succeeded) == (r.Crunch is not null)), "Only a succeeded item has a crunch result.");
     }
 }

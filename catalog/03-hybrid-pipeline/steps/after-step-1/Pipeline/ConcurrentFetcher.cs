@@ -10,7 +10,13 @@ namespace ConcurrencyKata;
 /// <see cref="SemaphoreSlim"/>) before it sends its request, and gives it back when it is done, whether it
 /// succeeded, failed or was cancelled. So the bound holds for the fetcher as a whole.</para>
 /// <para>A fetch that fails does not throw: it becomes a <see cref="FetchResult"/> with an error, so one bad URL
-/// never loses the others. Only cancellation by the caller's token throws (<see cref="OperationCanceledException"/>).</para>
+/// never loses the others. A fetch fails when the request or its body fails: a status code that is not a success, no
+/// connection, a broken connection, <see cref="PipelineOptions.FetchTimeout"/> running out, a body that is not numbers
+/// (<see cref="HttpRequestException"/>, <see cref="IOException"/>, <see cref="TimeoutException"/>,
+/// <see cref="FormatException"/>, <see cref="InvalidOperationException"/>). Anything else thrown while fetching is not
+/// the URL's failure but a bug (in a message handler of the client, say): it is not swallowed, it escapes.</para>
+/// <para>Cancellation by the caller's token throws <see cref="OperationCanceledException"/> carrying that token; it
+/// is never reported as a timeout or as a failed result.</para>
 /// </remarks>
 #pragma warning disable CA1001 // Its SemaphoreSlim never creates a wait handle (no AvailableWaitHandle): nothing to dispose.
 public sealed class ConcurrentFetcher
@@ -18,8 +24,9 @@ public sealed class ConcurrentFetcher
 {
     private readonly HttpClient _client;
 
-    /// <summary>The permits: one per request in flight, so never more than MaxConcurrentFetches requests at once.
-    /// Every fetch that took one gives it back in a <c>finally</c>.</summary>
+    /// <summary>The permits: one per request in flight. Its count never exceeds
+    /// <see cref="PipelineOptions.MaxConcurrentFetches"/>, because every fetch that took one gives it back exactly once,
+    /// in a <c>finally</c>.</summary>
     private readonly SemaphoreSlim _permits;
 
     /// <summary>Creates a fetcher that sends its requests with <paramref name="client"/>.</summary>
@@ -58,14 +65,20 @@ public sealed class ConcurrentFetcher
     /// <param name="cancellationToken">Stops every fetch: waiting ones never start, running ones are aborted.</param>
     /// <returns>One result per URL, at the URL's index: <c>result[i].Index == i</c>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="urls"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null; nothing is fetched.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>.</exception>
     public Task<IReadOnlyList<FetchResult>> FetchAllAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(urls);
         if (urls.Any(url => url is null))
         {
             throw new ArgumentException("urls contains null.", nameof(urls));
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<IReadOnlyList<FetchResult>>(cancellationToken); // nothing to fetch, even for no URLs
         }
 
         // One task per URL, all started now: the permits, not this loop, bound the requests in flight.
@@ -87,7 +100,8 @@ public sealed class ConcurrentFetcher
     /// <param name="cancellationToken">Stops the fetch, also while it waits for a permit.</param>
     /// <returns>The payload, or a failed result (status code, timeout, bad body, refused connection...).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="url"/> is null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>.</exception>
     public async Task<FetchResult> FetchOneAsync(int index, Uri url, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(url);
@@ -103,9 +117,9 @@ public sealed class ConcurrentFetcher
                 string body = await response.Content.ReadAsStringAsync(timeout.Token);
                 return new FetchResult(index, url, Payload.Parse(index, url, body), null);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
             {
-                throw;                                        // the caller's
+                throw new OperationCanceledException(ex.Message, ex, cancellationToken);   // the caller's: carry its token
             }
             catch (OperationCanceledException ex)
             {

@@ -12,8 +12,10 @@ namespace ConcurrencyKata;
 /// stops fetching. Fetched payloads not yet crunched are never more than
 /// <c>BufferCapacity + MaxConcurrentFetches</c> (the channel plus one payload per fetch slot waiting to be written).</para>
 /// <para>A failing URL or a failing crunch fails only its own item. Cancellation stops both stages and
-/// <see cref="RunAsync"/> ends with <see cref="OperationCanceledException"/>. Whatever happens, the fetch stage
-/// completes the channel's writer (in a <c>finally</c>), so the crunch stage's loops always end.</para>
+/// <see cref="RunAsync"/> ends with <see cref="OperationCanceledException"/>. A stage that fails with something that
+/// is not the failure of one item (a bug: an exception that <see cref="ConcurrentFetcher.FetchOneAsync"/> lets
+/// through, say) stops the other stage, and <see cref="RunAsync"/> fails with that exception. Whatever happens, the
+/// fetch stage completes the channel's writer (in a <c>finally</c>), so the crunch stage's loops always end.</para>
 /// <para>A pipeline may run several times, also at once: each run has its own channel and results.</para>
 /// </remarks>
 public sealed class FetchCrunchPipeline
@@ -27,7 +29,8 @@ public sealed class FetchCrunchPipeline
     /// <param name="cruncher">The CPU stage; the pipeline does not dispose it.</param>
     /// <param name="options">The bounds.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range: a count below 1, a timeout of zero or less (other than
+    /// <see cref="Timeout.InfiniteTimeSpan"/>). The message names the option.</exception>
     public FetchCrunchPipeline(HttpClient client, ICruncher cruncher, PipelineOptions options)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -54,9 +57,12 @@ public sealed class FetchCrunchPipeline
     /// <param name="cancellationToken">Stops new fetches and crunches promptly. If it is cancelled already, nothing runs.</param>
     /// <returns>One result per URL, at the URL's index (<c>result[i].Index == i</c>): succeeded, fetch failed or
     /// crunch failed.</returns>
+    /// <remarks>The task ends only once every fetch and every crunch of the run has ended: no request, crunch or
+    /// stage of the run is still going when it completes, fails or is cancelled.</remarks>
     /// <exception cref="ArgumentNullException"><paramref name="urls"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (through the task).</exception>
+    /// <exception cref="ArgumentException"><paramref name="urls"/> contains null; nothing runs.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (through the task); the exception carries
+    /// <paramref name="cancellationToken"/>. Never a failed item: a cancelled run returns no results.</exception>
     public Task<IReadOnlyList<PipelineResult>> RunAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
     {
         // TODO (Step 3): stream instead: a Channel.CreateBounded<Payload>(BufferCapacity) between a fetch stage
