@@ -67,7 +67,8 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         Expect.Throws<ArgumentException>(
             () => new Bank([new Account("A", 1), new Account("B", 2), new Account("A", 3)]),
-            "An account's Id is its unique key (it orders the locks, too): a bank with two accounts 'A' must throw ArgumentException.");
+            "An account's Id is its unique key (it orders the locks, too): a bank with two accounts 'A' must throw ArgumentException.")
+            .Message.ShouldContain("'A'", Case.Sensitive, "Say which Id is taken twice: the message must name it, in quotes.");
 
         var a = new Account("A", 100);
         var b = new Account("B", 50);
@@ -89,6 +90,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             "A transfer from an account to itself must be rejected with ArgumentException, before any lock is taken (it would " +
             "take the same lock twice).");
         self.ShouldNotBeOfType<ArgumentOutOfRangeException>("A transfer from an account to itself must be rejected with ArgumentException itself.");
+        self.Message.ShouldContain("'A'", Case.Sensitive, "Say which account: the message must name it, in quotes.");
 
         foreach ((string from, string to, string unknown) in new[] { ("X", "B", "X"), ("A", "Y", "Y") })
         {
@@ -104,10 +106,12 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             Run.Throwing<ArgumentNullException>(
                 $"transfer {from ?? "null"}→{to ?? "null"}",
                 () => bank.Transfer(from!, to!, 10),
-                "A null account Id (from or to) must throw ArgumentNullException.");
+                "A null account Id (from or to) must throw ArgumentNullException.")
+                .ParamName.ShouldBe(from is null ? "from" : "to", "Name the bad parameter.");
         }
 
-        Run.Throwing<ArgumentNullException>("BalanceOf(null)", () => bank.BalanceOf(null!), "BalanceOf(null) must throw ArgumentNullException.");
+        Run.Throwing<ArgumentNullException>("BalanceOf(null)", () => bank.BalanceOf(null!), "BalanceOf(null) must throw ArgumentNullException.")
+            .ParamName.ShouldBe("accountId", "Name the bad parameter.");
         Run.Throwing<KeyNotFoundException>("BalanceOf(\"Z\")", () => bank.BalanceOf("Z"), "BalanceOf an unknown account must throw KeyNotFoundException.")
             .Message.ShouldContain("'Z'", Case.Sensitive, "Say which account is unknown: the message must name it, in quotes.");
 

@@ -172,8 +172,21 @@ public sealed class Step2_DiningPhilosophers : ConcurrencyTest
         // first one finish its meal.
         using var bothEating = new Barrier(2);
         bool met = true;
+        var unlike = new ConcurrentQueue<string>();
         var dinner = LearnerThread.Start("dinner for 4", () => table.Dine(1, p =>
         {
+            if (!table.Fork(p).IsHeldByCurrentThread || !table.Fork((p + 1) % 4).IsHeldByCurrentThread)
+            {
+                unlike.Enqueue($"onEat({p}) ran while philosopher {p} did not hold both of its forks: neighbours ate at the same time. {BothForks}");
+            }
+
+            if (!Thread.CurrentThread.IsBackground)
+            {
+                unlike.Enqueue(
+                    $"Philosopher {p} dines on a foreground thread: a dinner that never ends would keep the whole process alive. " +
+                    "Make every philosopher's thread a background thread (IsBackground = true).");
+            }
+
             // Once one of them has waited in vain, the other one does not wait again.
             if (p is 0 or 2 && Volatile.Read(ref met) && !bothEating.SignalAndWait(Deadlines.Hang))
             {
@@ -184,6 +197,11 @@ public sealed class Step2_DiningPhilosophers : ConcurrencyTest
             "The dinner never ended.",
             Deadlines.Stress,
             "If that is an exception from a Barrier, Dine called onEat more often than once per meal.");
+        if (unlike.TryPeek(out string? problem))
+        {
+            Assert.Fail(problem);
+        }
+
         if (!met)
         {
             Assert.Fail(

@@ -69,7 +69,8 @@ public sealed class Step3_TryLockWithTimeout : ConcurrencyTest
             Run.Throwing<ArgumentNullException>(
                 $"TryTransfer {from ?? "null"}→{to ?? "null"}",
                 () => bank.TryTransfer(from!, to!, 10, second),
-                "A null account Id (from or to) must throw ArgumentNullException.");
+                "A null account Id (from or to) must throw ArgumentNullException.")
+                .ParamName.ShouldBe(from is null ? "from" : "to", "Name the bad parameter.");
         }
 
         foreach (long amount in new[] { 0L, -5L })

@@ -185,6 +185,21 @@ public sealed class Step4_LockHierarchy : ConcurrencyTest
                 $"the hierarchy still counts 'busy', which this thread never got. {NoTrace}");
         }
 
+        // TryEnter(Timeout.InfiniteTimeSpan) waits as long as it takes.
+        using (var again = LockHolder.Hold(busy.Lock))
+        {
+            var waiting = LearnerThread.Start("a thread calling TryEnter(Timeout.InfiniteTimeSpan) on 'busy'", () =>
+            {
+                bool got = busy.TryEnter(Timeout.InfiniteTimeSpan);
+                Release(busy);
+                return got;
+            });
+            waiting.ShouldBlock("TryEnter(Timeout.InfiniteTimeSpan) returned while another thread held the lock: it waits as long as it takes.");
+            again.Release();
+            waiting.ShouldFinish("TryEnter(Timeout.InfiniteTimeSpan) never returned after the lock came free.")
+                .ShouldBe(true, "Once the lock came free, TryEnter(Timeout.InfiniteTimeSpan) took it.");
+        }
+
         // A TryEnter that succeeds counts like an Enter.
         var counted = Run.Quickly("a thread taking 'busy' with TryEnter(Timeout.InfiniteTimeSpan), then asking for 'low'", () =>
         {
@@ -199,8 +214,8 @@ public sealed class Step4_LockHierarchy : ConcurrencyTest
         {
             Assert.Fail(
                 $"While holding 'busy' (rank 5), taken with TryEnter, taking 'low' (rank 1) {Outcome(counted.LowWhileHeld)}: a lock taken " +
-                "with TryEnter counts like one taken with Enter, so the hierarchy must refuse that acquisition with a " +
-                "LockOrderViolationException.");
+                "with TryEnter counts like one taken with Enter. Check against every lock this thread holds, however it took them: " +
+                "the hierarchy must refuse that acquisition with a LockOrderViolationException.");
         }
     }
 
