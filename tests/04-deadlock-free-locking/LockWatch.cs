@@ -51,6 +51,13 @@ internal sealed class LockWatch : IKataLockObserver, IDisposable
     /// <summary>Every time a participant asked for a lock that another thread held. Guarded by <see cref="_sync"/>.</summary>
     private readonly List<(string Waiter, string Lock, string Holder)> _waitsOnHeldLocks = [];
 
+    /// <summary>Every time a participant's TryEnter gave up: on which lock, after asking to wait how long, and which
+    /// locks it held at that moment. Guarded by <see cref="_sync"/>.</summary>
+    private readonly List<(string Label, string Lock, TimeSpan Timeout, string[] Held)> _giveUps = [];
+
+    /// <summary>The timeout each waiting thread asked for. Guarded by <see cref="_sync"/>.</summary>
+    private readonly Dictionary<Thread, TimeSpan> _asked = [];
+
     private readonly IDisposable _scope;
 
     /// <summary>Incremented each time the parked participants are released together. Guarded by <see cref="_sync"/>.</summary>
@@ -158,6 +165,16 @@ internal sealed class LockWatch : IKataLockObserver, IDisposable
         lock (_sync)
         {
             return [.. _waitsOnHeldLocks.Where(w => w.Waiter == label).Select(w => (w.Lock, w.Holder))];
+        }
+    }
+
+    /// <summary>Every time the participant <paramref name="label"/>'s TryEnter gave up: the lock, the timeout it had
+    /// asked for, and the locks it held at that moment.</summary>
+    public IReadOnlyList<(string Lock, TimeSpan Timeout, string[] Held)> GiveUpsOf(string label)
+    {
+        lock (_sync)
+        {
+            return [.. _giveUps.Where(g => g.Label == label).Select(g => (g.Lock, g.Timeout, g.Held))];
         }
     }
 
@@ -327,6 +344,7 @@ internal sealed class LockWatch : IKataLockObserver, IDisposable
             }
 
             _waiting[me] = (kataLock, timeout == Timeout.InfiniteTimeSpan);
+            _asked[me] = timeout;
             Monitor.PulseAll(_sync);
         }
     }
@@ -361,7 +379,14 @@ internal sealed class LockWatch : IKataLockObserver, IDisposable
     {
         lock (_sync)
         {
-            _waiting.Remove(Thread.CurrentThread);
+            Thread me = Thread.CurrentThread;
+            if (!_closed && Me() is { } participant)
+            {
+                string[] held = [.. _owners.Where(o => o.Value == me).Select(o => o.Key.Name)];
+                _giveUps.Add((participant.Label, kataLock.Name, _asked.GetValueOrDefault(me), held));
+            }
+
+            _waiting.Remove(me);
             Monitor.PulseAll(_sync);
         }
     }

@@ -34,7 +34,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         var a = new Account("A", 100);
         var b = new Account("B", 50);
-        var bank = new Bank([a, b]);
+        var bank = new Bank([a, b]).Explained();
 
         // Twice on the same bank: the second round catches state (a lock, say) that the first one left behind.
         for (int round = 1; round <= 2; round++)
@@ -49,10 +49,13 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
         }
 
         Run.Quickly("transfer B→A of 10", () => bank.Transfer("B", "A", 10));
-        (a.Balance, b.Balance).ShouldBe(
-            (50L, 100L),
-            "Transfer B→A takes the money from B and gives it to A, whichever account's lock comes first in the lock order: " +
-            "keep the roles (from, to) apart from the order of the locks (first, second).");
+        if ((a.Balance, b.Balance) != (50L, 100L))
+        {
+            Assert.Fail(
+                $"After transfer B→A of 10, A holds {a.Balance} and B holds {b.Balance}, not 50 and 100: Transfer B→A takes the money " +
+                "from B and gives it to A, whichever account's lock comes first in the lock order: keep the roles (from, to) apart " +
+                "from the order of the locks (first, second).");
+        }
 
         Run.Quickly("transfer A→B of 50, A's whole balance", () => bank.Transfer("A", "B", 50));
         (a.Balance, b.Balance).ShouldBe((0L, 150L), "A transfer may empty an account: only a balance below zero is forbidden.");
@@ -64,11 +67,12 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         Expect.Throws<ArgumentException>(
             () => new Bank([new Account("A", 1), new Account("B", 2), new Account("A", 3)]),
-            "An account's Id is its unique key (it orders the locks, too): a bank with two accounts 'A' must throw ArgumentException.");
+            "An account's Id is its unique key (it orders the locks, too): a bank with two accounts 'A' must throw ArgumentException.")
+            .Message.ShouldContain("'A'", Case.Sensitive, "Say which Id is taken twice: the message must name it, in quotes.");
 
         var a = new Account("A", 100);
         var b = new Account("B", 50);
-        var bank = new Bank([a, b]);
+        var bank = new Bank([a, b]).Explained();
 
         foreach (long amount in new[] { 0L, -5L, long.MinValue })
         {
@@ -86,6 +90,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             "A transfer from an account to itself must be rejected with ArgumentException, before any lock is taken (it would " +
             "take the same lock twice).");
         self.ShouldNotBeOfType<ArgumentOutOfRangeException>("A transfer from an account to itself must be rejected with ArgumentException itself.");
+        self.Message.ShouldContain("'A'", Case.Sensitive, "Say which account: the message must name it, in quotes.");
 
         foreach ((string from, string to, string unknown) in new[] { ("X", "B", "X"), ("A", "Y", "Y") })
         {
@@ -96,11 +101,46 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             ex.Message.ShouldContain($"'{unknown}'", Case.Sensitive, "Say which account is unknown: the message must name it, in quotes.");
         }
 
-        Run.Throwing<ArgumentNullException>(
-            "transfer null→B", () => bank.Transfer(null!, "B", 10), "A null account Id must throw ArgumentNullException.");
+        foreach ((string? from, string? to) in new[] { ((string?)null, (string?)"B"), ("A", null) })
+        {
+            Run.Throwing<ArgumentNullException>(
+                $"transfer {from ?? "null"}→{to ?? "null"}",
+                () => bank.Transfer(from!, to!, 10),
+                "A null account Id (from or to) must throw ArgumentNullException.")
+                .ParamName.ShouldBe(from is null ? "from" : "to", "Name the bad parameter.");
+        }
+
+        Run.Throwing<ArgumentNullException>("BalanceOf(null)", () => bank.BalanceOf(null!), "BalanceOf(null) must throw ArgumentNullException.")
+            .ParamName.ShouldBe("accountId", "Name the bad parameter.");
+        Run.Throwing<KeyNotFoundException>("BalanceOf(\"Z\")", () => bank.BalanceOf("Z"), "BalanceOf an unknown account must throw KeyNotFoundException.")
+            .Message.ShouldContain("'Z'", Case.Sensitive, "Say which account is unknown: the message must name it, in quotes.");
 
         (a.Balance, b.Balance).ShouldBe((100L, 50L), "A rejected transfer changes no balance.");
         new[] { a.Lock, b.Lock }.ShouldAllBeFree("After the rejected transfers", NoLockAfterFailure);
+
+        Expect.Throws<ArgumentNullException>(() => new Bank(null!), "new Bank(null) must throw ArgumentNullException.");
+        Expect.Throws<ArgumentNullException>(
+            () => new Bank([new Account("C", 1), null!]), "A bank with a null account must throw ArgumentNullException.");
+
+        // The same thread, once more: a rejected call leaves no trace on its thread either, and the bank stays usable.
+        long left = Run.Quickly(
+            "transfer A→A, then transfer A→B of 10 and BalanceOf(A) on the same thread",
+            () =>
+            {
+                try
+                {
+                    bank.Transfer("A", "A", 10);
+                }
+                catch (ArgumentException)
+                {
+                    // Expected (checked above); the point is what comes next on this thread.
+                }
+
+                bank.Transfer("A", "B", 10);
+                return bank.BalanceOf("A");
+            },
+            ifThrew: $"After a rejected transfer, the same thread could not transfer: {NoLockAfterFailure}");
+        left.ShouldBe(90L, "The bank stays usable after rejected calls.");
     }
 
     [Test]
@@ -108,7 +148,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         var a = new Account("A", 30);
         var b = new Account("B", 0);
-        var bank = new Bank([a, b]);
+        var bank = new Bank([a, b]).Explained();
 
         // Twice: a lock left held by the first refusal makes the second call wait forever.
         for (int round = 1; round <= 2; round++)
@@ -123,8 +163,28 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             new[] { a.Lock, b.Lock }.ShouldAllBeFree("After the transfer refused for insufficient funds", NoLockAfterFailure);
         }
 
-        Run.Quickly("transfer A→B of 30 after two refused ones", () => bank.Transfer("A", "B", 30));
-        (a.Balance, b.Balance).ShouldBe((0L, 30L));
+        // The same thread refused, then transferring: a refusal leaves no trace on its own thread either (no lock kept,
+        // and, from Step 4, no record left in the lock hierarchy).
+        (bool refused, long left) = Run.Quickly(
+            "transfer A→B of 50 (refused), then transfer A→B of 30 and BalanceOf(A) on the same thread",
+            () =>
+            {
+                bool refusedHere = false;
+                try
+                {
+                    bank.Transfer("A", "B", 50);
+                }
+                catch (InsufficientFundsException)
+                {
+                    refusedHere = true;
+                }
+
+                bank.Transfer("A", "B", 30);
+                return (refusedHere, bank.BalanceOf("A"));
+            },
+            ifThrew: $"After a transfer refused for insufficient funds, the same thread could not transfer: {NoLockAfterFailure}");
+        refused.ShouldBeTrue("A transfer larger than the paying account's balance must throw InsufficientFundsException.");
+        (left, a.Balance, b.Balance).ShouldBe((0L, 0L, 30L));
     }
 
     [Test]
@@ -134,7 +194,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
         {
             var a = new Account("A", 100);
             var b = new Account("B", 0);
-            var bank = new Bank([a, b]);
+            var bank = new Bank([a, b]).Explained();
             KataLock heldLock = held == "A" ? a.Lock : b.Lock;
 
             using var holder = LockHolder.Hold(heldLock);
@@ -155,7 +215,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         var a = new Account("A", 100);
         var b = new Account("B", 50);
-        var bank = new Bank([a, b]);
+        var bank = new Bank([a, b]).Explained();
 
         using var holder = LockHolder.Hold(a.Lock);
         var balance = LearnerThread.Start("BalanceOf(A)", () => bank.BalanceOf("A"));
@@ -177,21 +237,14 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         var a = new Account("A", 100);
         var b = new Account("B", 0);
-        var bank = new Bank([a, b]);
+        var bank = new Bank([a, b]).Explained();
 
         using var watch = LockWatch.Start();
         var transfer = watch.Run("transfer A→B", () => bank.Transfer("A", "B", 10));
         watch.ShouldAllFinish([transfer], GlobalOrder);
         transfer.ShouldFinish("Transfer A→B never returned.");
 
-        IReadOnlyList<KataLock> took = watch.AcquiredBy("transfer A→B");
-        if (!took.Contains(a.Lock) || !took.Contains(b.Lock))
-        {
-            string names = took.Count == 0 ? "no KataLock" : string.Join(", ", took.Select(l => $"'{l.Name}'"));
-            Assert.Fail(
-                $"Transfer A→B changed both balances but took {names}: it changed balances without holding both accounts' " +
-                $"locks (account.Lock). {UseKataLocks}");
-        }
+        ShouldHaveLocked(watch, "transfer A→B", a, b);
     }
 
     [Test]
@@ -199,7 +252,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         var a = new Account("A", 100);
         var b = new Account("B", 100);
-        var bank = new Bank([a, b]);
+        var bank = new Bank([a, b]).Explained();
 
         // Twice on the same bank. Each transfer is parked right after its first lock until the other has taken its
         // first lock too (or is blocked): in argument order, A→B holds A and B→A holds B, every run.
@@ -224,7 +277,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
         var a = new Account("A", 100);
         var b = new Account("B", 100);
         var c = new Account("C", 100);
-        var bank = new Bank([a, b, c]);
+        var bank = new Bank([a, b, c]).Explained();
 
         using var watch = LockWatch.Start();
         LearnerThread[] transfers =
@@ -246,7 +299,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     public void Transfers_between_disjoint_accounts_run_in_parallel()
     {
         Account[] accounts = [new("A", 100), new("B", 100), new("C", 100), new("D", 100)];
-        var bank = new Bank(accounts);
+        var bank = new Bank(accounts).Explained();
 
         // A→B is parked holding its first lock; only then does C→D start. It shares no account with A→B, so nothing
         // it needs is held: with one lock per account it runs straight through.
@@ -279,7 +332,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             var a = new Account("A", 100);
             var b = new Account("B", 0);
             var c = new Account("C", 0);
-            var bank = new Bank([a, b, c]);
+            var bank = new Bank([a, b, c]).Explained();
 
             using var watch = LockWatch.Start();
             var first = watch.Run("transfer A→B of 70", () => bank.Transfer("A", "B", 70), Park.BeforeLock(parkedBeforeLock));
@@ -309,7 +362,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     public void TotalBalance_is_a_consistent_snapshot_while_transfers_run()
     {
         Account[] accounts = [new("A", 100), new("B", 100), new("C", 100)];
-        var bank = new Bank(accounts);
+        var bank = new Bank(accounts).Explained();
 
         // TotalBalance is parked right after its second lock. Then a transfer moves 10 from the account it locked
         // first to the one it has not locked yet. If it still holds the first lock, the transfer must wait; if it
@@ -346,7 +399,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         // Opened in an order that is not the order of their Ids.
         Account[] accounts = [new("C", 100), new("A", 100), new("B", 100)];
-        var bank = new Bank(accounts);
+        var bank = new Bank(accounts).Explained();
 
         // TotalBalance is parked right after its first lock, X. Then transfers from X to each other account start: in
         // the global order, any account that comes before X is locked by its transfer before X. If TotalBalance's
@@ -387,7 +440,7 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
     {
         string[] ids = ["A", "B", "C", "D", "E", "F"];
         Account[] accounts = [.. ids.Select(id => new Account(id, 1_000))];
-        var bank = new Bank(accounts);
+        var bank = new Bank(accounts).Explained();
         long expectedTotal = ids.Length * 1_000L;
 
         // Bounded stress (rule 13): every thread makes seeded random transfers in both directions while an auditor
@@ -423,8 +476,10 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
                             if (total != expectedTotal)
                             {
                                 problems.Enqueue(
-                                    $"TotalBalance returned {total} while transfers ran, but the bank always holds {expectedTotal}: a torn " +
-                                    "snapshot (it must hold every account's lock while it adds up), or a transfer that lost an update.");
+                                    $"Torn snapshot or lost update: TotalBalance returned {total} while transfers ran, but the bank always " +
+                                    $"holds {expectedTotal}. Either TotalBalance did not hold every account's lock at once while it added up " +
+                                    "(take them all, in the global order, before reading any balance), or a transfer changed balances without " +
+                                    "holding both accounts' locks, and the auditor saw it half done.");
                             }
 
                             string id = ids[k % ids.Length];
@@ -440,13 +495,86 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
             watch.ShouldAllFinish([run], GlobalOrder, Deadlines.Stress);
             run.ShouldFinish("The stress round never ended.");
 
-            problems.ShouldBeEmpty($"Round {round}: {problems.FirstOrDefault()}");
-            accounts.Sum(x => x.Balance).ShouldBe(
-                expectedTotal,
-                $"Round {round}: money was created or destroyed: a lost update. Every balance change must happen under its account's lock.");
+            // Money created or destroyed says more than the auditor's view of it: check it first.
+            long sum = accounts.Sum(x => x.Balance);
+            if (sum != expectedTotal)
+            {
+                Assert.Fail(
+                    $"Lost update: after round {round} the bank holds {sum}, but transfers never change the total ({expectedTotal}). Two " +
+                    "transfers changed the same balance at once, and one change was lost: a balance was changed without holding its " +
+                    "account's lock. Every transfer holds both accounts' locks while it checks and changes the balances.");
+            }
+
+            if (problems.TryPeek(out string? problem))
+            {
+                Assert.Fail($"Round {round}: {problem}");
+            }
+
             accounts.Where(x => x.Balance < 0).Select(x => x.Id).ShouldBeEmpty($"Round {round}: a balance went negative.");
             accounts.Select(x => x.Lock).ShouldAllBeFree($"After round {round}", NoLockAfterFailure);
         }, budget: TimeSpan.FromSeconds(1));
+    }
+
+    [Test]
+    public void When_taking_a_lock_fails_the_call_changes_nothing_and_keeps_no_lock()
+    {
+        // KataLock.Enter can fail. Here the test holds one account's lock, lets the call wait for it, and interrupts the
+        // waiting thread: Enter throws ThreadInterruptedException without taking the lock. Each account's lock in turn is
+        // the one that fails, so that whichever order the call takes its locks in, in some round it already holds one.
+        foreach (string held in new[] { "A", "B" })
+        {
+            var a = new Account("A", 100);
+            var b = new Account("B", 0);
+            var bank = new Bank([a, b]).Explained();
+            Interrupted.WhileWaitingFor(
+                "transfer A→B",
+                held == "A" ? a.Lock : b.Lock,
+                [a.Lock, b.Lock],
+                () => bank.Transfer("A", "B", 10),
+                changed: () => (a.Balance, b.Balance) == (100L, 0L) ? null : $"A holds {a.Balance} and B holds {b.Balance}, not 100 and 0.",
+                again: () => bank.Transfer("A", "B", 10),
+                ifKept: $"{NoLockAfterFailure} Enter the second lock inside the try whose finally releases the first: a second Enter " +
+                        "that throws must not leave the first lock held.",
+                ifNeverWaited: took => WhyNotBothLocks("transfer A→B", took, a, b));
+            (a.Balance, b.Balance).ShouldBe((90L, 10L), "After the failed transfer, the same transfer on the same thread moves the money once.");
+        }
+
+        // TotalBalance holds every lock at once: whichever one fails, it releases all those it took (and only those).
+        Account[] accounts = [new("A", 100), new("B", 100), new("C", 100)];
+        var audited = new Bank(accounts).Explained();
+        KataLock[] locks = [.. accounts.Select(x => x.Lock)];
+        foreach (Account busy in accounts)
+        {
+            long total = 0;
+            Interrupted.WhileWaitingFor(
+                "TotalBalance",
+                busy.Lock,
+                locks,
+                () => audited.TotalBalance(),
+                changed: () => null,
+                again: () => total = audited.TotalBalance(),
+                ifKept: "TotalBalance must release every lock it took, in a finally, also when taking a later one fails: count the " +
+                        "locks you took and release exactly those.",
+                ifNeverWaited: _ =>
+                    $"TotalBalance returned while account {busy.Id}'s lock was held by another thread: it read {busy.Id}'s balance in " +
+                    "the middle of a change. TotalBalance must hold every account's lock, taken in the global order, while it adds up.");
+            total.ShouldBe(300L, "TotalBalance on the same thread, after the failed one, adds up every account.");
+        }
+
+        // BalanceOf takes one lock: failing to take it leaves nothing behind either.
+        long balance = 0;
+        Interrupted.WhileWaitingFor(
+            "BalanceOf(A)",
+            accounts[0].Lock,
+            locks,
+            () => audited.BalanceOf("A"),
+            changed: () => null,
+            again: () => balance = audited.BalanceOf("A"),
+            ifKept: "BalanceOf must release the account's lock in a finally.",
+            ifNeverWaited: _ =>
+                "BalanceOf(A) returned while another thread held A's lock: it read the balance in the middle of a change. Read a " +
+                "balance only while holding its account's lock.");
+        balance.ShouldBe(100L);
     }
 
     private static void ShouldHaveLocked(LockWatch watch, string label, Account first, Account second)
@@ -454,9 +582,21 @@ public sealed class Step1_BankTransfers : ConcurrencyTest
         IReadOnlyList<KataLock> took = watch.AcquiredBy(label);
         if (!took.Contains(first.Lock) || !took.Contains(second.Lock))
         {
-            Assert.Fail(
-                $"{label} took {(took.Count == 0 ? "no KataLock" : string.Join(", ", took.Select(l => $"'{l.Name}'")))}, not both " +
-                $"'{first.Id}' and '{second.Id}': it changed balances without holding both accounts' locks. {UseKataLocks}");
+            Assert.Fail(WhyNotBothLocks(label, took, first, second));
         }
+    }
+
+    /// <summary>What it means that <paramref name="label"/> changed the balances of two accounts having taken only
+    /// <paramref name="took"/>: a lock that belongs to no account is a bank-wide lock; no lock at all is a race.</summary>
+    private static string WhyNotBothLocks(string label, IReadOnlyList<KataLock> took, Account first, Account second)
+    {
+        string names = took.Count == 0 ? "no KataLock" : string.Join(", ", took.Distinct().Select(l => $"'{l.Name}'"));
+        KataLock? foreign = took.FirstOrDefault(l => l != first.Lock && l != second.Lock);
+        return foreign is not null
+            ? $"One global lock serialises unrelated transfers: {label} took {names}, not the accounts' own locks '{first.Id}' and " +
+              $"'{second.Id}'. A bank-wide lock makes every transfer wait for every other one, even when they share no account. " +
+              "Guard each account with its own lock (account.Lock), taken in one global order."
+            : $"{label} took {names}, not both '{first.Id}' and '{second.Id}': it changed balances without holding both accounts' " +
+              $"locks. {UseKataLocks}";
     }
 }

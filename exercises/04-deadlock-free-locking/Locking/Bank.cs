@@ -71,8 +71,10 @@ public sealed class Bank
     public void Transfer(string from, string to, long amount)
     {
         // TODO (Step 1): validate everything before taking any lock; take both account locks in the global order;
-        // check the balance and move the money under both locks; release both in finally blocks.
-        // TODO (Step 4): take the locks through the hierarchy (LockOf) instead of account.Lock.
+        // check the balance and move the money under both locks; release both in finally blocks, one try/finally per
+        // lock, each right after its own Enter (Enter can throw too: a failed second Enter must not keep the first lock).
+        // TODO (Step 4): take and release the locks through the hierarchy (LockOf(id).Enter() and .Exit()) instead of
+        // account.Lock.
         throw new NotImplementedException("Step 1 (exercise 04): implement Transfer. See Step 1 in exercises/04-deadlock-free-locking/README.md.");
     }
 
@@ -95,7 +97,9 @@ public sealed class Bank
     public bool TryTransfer(string from, string to, long amount, TimeSpan timeout)
     {
         // TODO (Step 3): like Transfer, with TryEnter instead of Enter. Give the second lock what is left of the
-        // timeout. If a TryEnter returns false, release what you took and return false. Still in the global order.
+        // timeout: never below TimeSpan.Zero, and Timeout.InfiniteTimeSpan passes on unchanged (it is a marker, not a
+        // duration). Check and compute with the TimeSpan itself, never a copy rounded to whole milliseconds. If a
+        // TryEnter returns false, release what you took and return false. Still in the global order.
         throw new NotImplementedException("Step 3 (exercise 04): implement TryTransfer. See Step 3 in exercises/04-deadlock-free-locking/README.md.");
     }
 

@@ -57,7 +57,8 @@ public sealed class DiningTable
     public void Eat(int philosopher, Action meal)
     {
         // TODO (Step 2): validate; pick up both forks (Fork(philosopher) and Fork((philosopher + 1) % Seats)) in one
-        // global order, so the cycle round the table cannot close; run the meal; put both forks down in finally blocks.
+        // global order, so the cycle round the table cannot close; run the meal; put both forks down in finally blocks
+        // (one try/finally per fork, each right after its own Enter).
         throw new NotImplementedException("Step 2 (exercise 04): implement Eat. See Step 2 in exercises/04-deadlock-free-locking/README.md.");
     }
 
@@ -73,7 +74,8 @@ public sealed class DiningTable
     public int[] Dine(int mealsEach, Action<int>? onEat = null)
     {
         // TODO (Step 2): validate; start one background thread per philosopher, each eating mealsEach meals through Eat
-        // and counting them; join them all; report what onEat threw in an AggregateException; return the counts.
+        // and counting them; once all have started, join them all; catch what onEat throws inside each thread and
+        // report it in an AggregateException at the end; return the counts.
         throw new NotImplementedException("Step 2 (exercise 04): implement Dine. See Step 2 in exercises/04-deadlock-free-locking/README.md.");
     }
 }

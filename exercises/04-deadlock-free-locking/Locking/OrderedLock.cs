@@ -52,7 +52,8 @@ public sealed class OrderedLock
     /// <exception cref="LockRecursionException">The calling thread already holds <see cref="Lock"/>.</exception>
     public void Enter()
     {
-        // TODO (Step 4): check the order against every lock this thread holds (first!), take the lock, remember it.
+        // TODO (Step 4): check the order against every lock this thread holds (first!), take the lock, remember it
+        // (only once Lock.Enter() has returned: it can throw, and a lock the thread never got must leave no record).
         throw new NotImplementedException("Step 4 (exercise 04): implement OrderedLock.Enter. See Step 4 in exercises/04-deadlock-free-locking/README.md.");
     }
 
@@ -77,7 +78,8 @@ public sealed class OrderedLock
     /// hierarchy.</exception>
     public void Exit()
     {
-        // TODO (Step 4): release the lock and forget it (this one, wherever it is among the held locks).
+        // TODO (Step 4): release the lock and forget it (this one, wherever it is among the held locks). If this thread
+        // does not hold it through the hierarchy, throw SynchronizationLockException and release nothing.
         throw new NotImplementedException("Step 4 (exercise 04): implement OrderedLock.Exit. See Step 4 in exercises/04-deadlock-free-locking/README.md.");
     }
 }
