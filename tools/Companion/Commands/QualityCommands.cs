@@ -37,7 +37,8 @@ internal sealed partial class MutateCommand : Command<QualitySettings>
 
             var output = Path.Combine(repo.Root, "artifacts", "mutation", exercise.Id);
             Console.Out.WriteLine($"mutate: {exercise.Id} (Stryker.NET; report in {repo.Relative(output)}/)");
-            var run = Dotnet.Run(["stryker", "--config-file", config, "--output", output], Path.GetDirectoryName(exercise.TestProject)!,
+            // From build/quality/, where the tool manifest is; the configuration's paths are relative to it too.
+            var run = Dotnet.Run(["stryker", "--config-file", config, "--output", output], quality,
                 TimeSpan.FromHours(3), cancellationToken, new Dictionary<string, string> { ["KataTarget"] = "solutions" }, Console.Out.WriteLine);
             var score = run.Output.Select(l => Score().Match(l)).LastOrDefault(m => m.Success);
             Console.Out.WriteLine($"mutate: {exercise.Id}: " + (score is null ? "no score (see the output above)" : $"mutation score {score.Groups[1].Value}%"));
