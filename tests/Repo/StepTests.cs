@@ -36,6 +36,36 @@ public sealed partial class StepTests
         fixtures.ShouldBeGreaterThan(10, "the exercises' step fixtures were not found");
     }
 
+    [Test]
+    public void Every_step_with_a_systematic_test_is_rewritten_for_Coyote()
+    {
+        // A test of category Systematic needs the learner's assembly rewritten by Coyote. The build rewrites it only
+        // when a step listed in <KataSystematicSteps> is in scope (watch runs Steps 1..N), so a systematic test in a
+        // step missing from that list would fail with "not rewritten" in the learner's loop and in the catalog.
+        foreach (string project in Directory.GetFiles(RepoFiles.PathOf("tests"), "*.Tests.csproj", SearchOption.AllDirectories)
+                     .Where(f => ExerciseTests().IsMatch(f.Replace('\\', '/'))))
+        {
+            string listed = SystematicSteps().Match(File.ReadAllText(project)).Groups["steps"].Value;
+            var rewritten = listed.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+            foreach (string file in Directory.GetFiles(Path.GetDirectoryName(project)!, "Step*.cs"))
+            {
+                string text = File.ReadAllText(file);
+                string? step = StepFixture().Match(text) is { Success: true } fixture ? fixture.Groups["attribute"].Value : null;
+                if (step is null || !text.Contains("Systematic.Category", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                rewritten.ShouldContain(step,
+                    $"{Path.GetRelativePath(RepoFiles.Root, file).Replace('\\', '/')} has a systematic test in Step {step}: " +
+                    $"list {step} in <KataSystematicSteps> of {Path.GetFileName(project)} (it says \"{listed}\").");
+            }
+        }
+    }
+
+    [GeneratedRegex(@"<KataSystematicSteps>(?<steps>[^<]*)</KataSystematicSteps>")]
+    private static partial Regex SystematicSteps();
+
     [GeneratedRegex(@"/tests/\d{2}-[a-z0-9-]+/")]
     private static partial Regex ExerciseTests();
 
