@@ -256,6 +256,7 @@ public sealed class TrackedProcess : IDisposable
         if (code != expected)
         {
             string error = StandardError.Trim();
+            ThrowIfAStubStoppedIt(error);
             Assert.Fail(
                 $"The {Name} (pid {Id}) exited with code {code}, not {expected}. {rule} " +
                 (error.Length == 0 ? "It wrote nothing to stderr." : $"Its stderr: {Shorten(error, 2000)}"));
@@ -300,9 +301,27 @@ public sealed class TrackedProcess : IDisposable
         string exit = _process.WaitForExit(Deadlines.Hang) ? $"exited with code {_process.ExitCode}" : "closed its stdout but is still running";
         _errorReader.Join(Deadlines.Hang);
         string error = StandardError.Trim();
+        ThrowIfAStubStoppedIt(error);
         Assert.Fail(
             $"The {Name} (pid {Id}) {exit}. {what} " +
             (error.Length == 0 ? "It wrote nothing to stderr." : $"Its stderr: {Shorten(error, 2000)}"));
+    }
+
+    /// <summary>A process that died of a stub's NotImplementedException (a program whose step is not done yet) fails
+    /// the test the way the stub would in the test's own process: with that exception and its message, which names the
+    /// step and the README, rather than with everything the test expected of a working program.</summary>
+    private static void ThrowIfAStubStoppedIt(string error)
+    {
+        const string Unhandled = "Unhandled exception. System.NotImplementedException: ";
+        int start = error.IndexOf(Unhandled, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return;
+        }
+
+        string message = error[(start + Unhandled.Length)..];
+        int stack = message.IndexOf("\n   at ", StringComparison.Ordinal);
+        throw new NotImplementedException((stack < 0 ? message : message[..stack]).Trim());
     }
 
     private void ReadOutput()
