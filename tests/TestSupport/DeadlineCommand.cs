@@ -1,3 +1,4 @@
+using ConcurrencyKata.Companion;
 using NUnit.Framework.Interfaces;
 using NUnit.Framework.Internal;
 using NUnit.Framework.Internal.Commands;
@@ -37,6 +38,17 @@ public sealed class DeadlineCommand : DelegatingTestCommand
     /// <summary>The earliest step with a failed test in this run (int.MaxValue: none yet); see <see cref="s_stopAfterFailingStep"/>.</summary>
     private static int s_failedStep = int.MaxValue;
 
+    /// <summary>Guards <see cref="s_leadStep"/> and <see cref="s_lead"/>.</summary>
+    private static readonly object s_leadSync = new();
+
+    /// <summary>The step whose failures <see cref="s_lead"/> holds: the earliest failing step (guarded by <see cref="s_leadSync"/>).</summary>
+    private static int s_leadStep = int.MaxValue;
+
+    /// <summary>The distinct diagnoses that name a rule among the failures of <see cref="s_leadStep"/>, in the order
+    /// they failed (guarded by <see cref="s_leadSync"/>). The board leads with the first three of them
+    /// (<c>Diagnosis.Lead</c>): once there are three, no later failure of that step can change what it shows.</summary>
+    private static readonly List<string> s_lead = [];
+
     /// <summary>Whether the current test runs under a deadline.</summary>
     public static bool IsActive => s_underDeadline.Value;
 
@@ -52,7 +64,18 @@ public sealed class DeadlineCommand : DelegatingTestCommand
             return context.CurrentResult;
         }
 
+        if (s_stopAfterFailingStep && step == failedStep && LeadIsSettled(failedStep))
+        {
+            context.CurrentResult.SetResult(ResultState.Skipped, $"Not run: Step {failedStep} already shows {Diagnosis.LeadSize} rules on the board (KATA_STOP_AFTER_FAILING_STEP=1).");
+            return context.CurrentResult;
+        }
+
         TestResult outcome = Run(context);
+        if (s_stopAfterFailingStep && step is int failedHere && outcome.ResultState.Status == TestStatus.Failed)
+        {
+            RecordForTheLead(failedHere, outcome);
+        }
+
         if (step is int failing && outcome.ResultState.Status == TestStatus.Failed)
         {
             int seen;
@@ -64,6 +87,34 @@ public sealed class DeadlineCommand : DelegatingTestCommand
         }
 
         return outcome;
+    }
+
+    /// <summary>Whether <paramref name="step"/> has failed with as many distinct rules as the board shows.</summary>
+    private static bool LeadIsSettled(int step)
+    {
+        lock (s_leadSync)
+        {
+            return s_leadStep == step && s_lead.Count >= Diagnosis.LeadSize;
+        }
+    }
+
+    /// <summary>Keeps the failure's diagnosis if it names a rule and belongs to the earliest failing step.</summary>
+    private void RecordForTheLead(int step, TestResult outcome)
+    {
+        var diagnosis = Diagnosis.Of(Test.Name, outcome.Message ?? "");
+        lock (s_leadSync)
+        {
+            if (step < s_leadStep)
+            {
+                s_leadStep = step;
+                s_lead.Clear();
+            }
+
+            if (step == s_leadStep && diagnosis.Kind == DiagnosisKind.NamesARule && !s_lead.Contains(diagnosis.Text))
+            {
+                s_lead.Add(diagnosis.Text);
+            }
+        }
     }
 
     /// <summary>Runs the test on its own thread, joined with the whole-test deadline.</summary>

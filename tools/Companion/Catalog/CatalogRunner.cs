@@ -22,7 +22,7 @@ internal sealed record CatalogOptions(
     string? Filter = null,
     int BuildLanes = 2,
     int TestWorkers = 2,
-    double DeadlineScale = 0.3);
+    double DeadlineScale = 0.15);
 
 /// <summary>The outcome of one unit: every run's verdict, and where the time went.</summary>
 internal sealed record UnitReport(CatalogUnit Unit, IReadOnlyList<Verdict> Runs, TimeSpan Build, TimeSpan Test)

@@ -41,9 +41,9 @@ internal sealed class CatalogSettings : KataSettings
     public int Jobs { get; init; } = 2;
 
     [CommandOption("--deadline-scale <X>")]
-    [Description("KATA_DEADLINE_SCALE for the known-wrong entries (default 0.3: a hang costs 3 s, not 10 s). Stages keep 1.")]
-    [DefaultValue(0.3)]
-    public double DeadlineScale { get; init; } = 0.3;
+    [Description("KATA_DEADLINE_SCALE for the known-wrong entries (default 0.15: a hang costs 1.5 s, not 10 s). Stages keep 1.")]
+    [DefaultValue(0.15)]
+    public double DeadlineScale { get; init; } = 0.15;
 
     /// <summary>The runner's options.</summary>
     public CatalogOptions Options() => new(Math.Max(1, Repeat), Math.Max(1, RaceRepeat), Strict, Filter, Math.Max(1, Lanes), Math.Max(1, Jobs), DeadlineScale);

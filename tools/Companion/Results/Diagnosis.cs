@@ -30,6 +30,9 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
     private const string ScheduleTable = "The schedule that breaks it";
     private const string MultipleFailures = "Multiple failures or warnings in test:";
 
+    /// <summary>How many distinct diagnoses the board shows for a step, at most (<see cref="Lead"/>).</summary>
+    public const int LeadSize = 3;
+
     /// <summary>Reads the diagnosis out of a test's failure message.</summary>
     public static Diagnosis Of(string test, string message)
     {
@@ -153,7 +156,7 @@ internal sealed partial record Diagnosis(string Test, string Text, DiagnosisKind
     /// <summary>Picks what a board shows for a group of failures: the distinct diagnoses that name a rule first, in
     /// the order the tests ran, then the others, at most <paramref name="max"/>. Stubs that are not implemented yet
     /// need saying once: they are shown only when nothing else failed, and then only the first.</summary>
-    public static IReadOnlyList<Diagnosis> Lead(IEnumerable<Diagnosis> failures, int max = 3)
+    public static IReadOnlyList<Diagnosis> Lead(IEnumerable<Diagnosis> failures, int max = LeadSize)
     {
         var ordered = failures
             .Select((d, i) => (d, i))
