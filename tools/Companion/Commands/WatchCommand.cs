@@ -117,11 +117,12 @@ internal sealed class WatchCommand : Command<WatchSettings>
             {
                 if (measured.Count >= saves)
                 {
+                    Save(exercise, null);
                     ReportMeasure(exercise, current, measured);
                     return 0;
                 }
 
-                Save(exercise);
+                Save(exercise, measured.Count + 1);
             }
 
             savedAt = changes.WaitForChange(settings.Manual ? TimeSpan.Zero : Quiet, quit.Token);
@@ -130,14 +131,24 @@ internal sealed class WatchCommand : Command<WatchSettings>
         return 0;
     }
 
-    /// <summary>What <c>--measure</c> does for a learner's save: writes the exercise's largest source file again, unchanged.</summary>
-    private static void Save(ExerciseInfo exercise)
+    /// <summary>The comment <c>--measure</c> appends to a file to make a save.</summary>
+    private const string MeasureMark = "// kata watch --measure: save ";
+
+    /// <summary>
+    /// What <c>--measure</c> does for a learner's save: rewrites the exercise's largest source file with a numbered
+    /// comment at its end, a real change (the compiled assembly differs, so everything a real edit costs is paid: the
+    /// compile, the copies, the Coyote rewrite); <paramref name="save"/> null puts the file back as it was.
+    /// </summary>
+    private static void Save(ExerciseInfo exercise, int? save)
     {
         var file = Directory.EnumerateFiles(exercise.Directory, "*.cs", SearchOption.AllDirectories)
             .Where(f => IsSource(exercise.Directory, f))
             .OrderByDescending(f => new FileInfo(f).Length)
             .First();
-        File.WriteAllText(file, File.ReadAllText(file));
+        var text = File.ReadAllText(file);
+        var mark = text.IndexOf(MeasureMark, StringComparison.Ordinal);
+        var original = mark < 0 ? text : text[..mark];
+        File.WriteAllText(file, save is { } n ? original + MeasureMark + n.ToString(CultureInfo.InvariantCulture) + Environment.NewLine : original);
     }
 
     /// <summary>One line a script can collect: "loop: 01 Step 2: median 6.2 s over 5 saves (min 6.0 s, max 6.9 s)".</summary>
