@@ -110,6 +110,10 @@ internal static class Workspace
 
                 Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
                 File.Copy(src, dst, overwrite: true);
+
+                // File.Copy keeps the source's time stamp, which may be older than the lane's last build of a previous
+                // unit's version of this file: an incremental build would then keep that unit's assembly.
+                File.SetLastWriteTimeUtc(dst, DateTime.UtcNow);
             }
 
             if (Directory.Exists(target))
