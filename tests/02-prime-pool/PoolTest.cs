@@ -19,7 +19,7 @@ public abstract class PoolTest : ChildProcessTest
     /// <summary>The deadline of a wait for a lot of work (hundreds of round trips, megabytes through a pipe): never
     /// shorter than 10 s, even when KATA_DEADLINE_SCALE shortens the others. Wrong code that hangs such a wait costs a
     /// little more; correct code on a loaded machine is never failed by it.</summary>
-    protected static TimeSpan BigWork => Deadlines.Hang > TimeSpan.FromSeconds(10) ? Deadlines.Hang : TimeSpan.FromSeconds(10);
+    protected static TimeSpan BigWork => Deadlines.HangAtLeast(TimeSpan.FromSeconds(10));
 
     /// <summary>The likely cause when one of many requests is never answered in time.</summary>
     protected const string ManyAnswers =

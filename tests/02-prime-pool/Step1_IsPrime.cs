@@ -68,7 +68,7 @@ public sealed class Step1_IsPrime : ConcurrencyTest
         bool[] verdicts = (bool[])LearnerThread.Start("is-prime", () => Enumerable.Range(0, Limit + 1).Select(n => Primes.IsPrime(n)).ToArray())
             .ShouldFinish(
                 $"IsPrime for the numbers 0 to {Limit} has not finished. {LoopBound}",
-                Deadlines.Hang > TimeSpan.FromSeconds(10) ? Deadlines.Hang : TimeSpan.FromSeconds(10))!;
+                Deadlines.HangAtLeast(TimeSpan.FromSeconds(10)))!;
         for (int n = 0; n <= Limit; n++)
         {
             if (verdicts[n] != !composite[n])

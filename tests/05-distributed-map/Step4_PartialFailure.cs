@@ -23,7 +23,7 @@ public sealed class Step4_PartialFailure : ClusterTest
 
     /// <summary>How long a map may take to complete after a kill: a chunk timeout, a reconnection, a retry. Never below
     /// 15 s, even with a KATA_DEADLINE_SCALE below 1: it detects a hang, it does not measure speed.</summary>
-    internal static TimeSpan AfterAKill => Deadlines.Hang > TimeSpan.FromSeconds(15) ? Deadlines.Hang : TimeSpan.FromSeconds(15);
+    internal static TimeSpan AfterAKill => Deadlines.HangAtLeast(TimeSpan.FromSeconds(15));
 
     protected override short SiloCount => 3;
 

@@ -26,7 +26,7 @@ public sealed class Step4_SiloProcesses : ChildProcessTest
 
     /// <summary>How long the map may take after the kill: fresh processes answer their first calls slowly on a busy
     /// machine (each silo still compiles its code), hence a ChunkTimeout of 5 s here; never below 30 s.</summary>
-    private static TimeSpan AfterAKill => Deadlines.Hang > TimeSpan.FromSeconds(30) ? Deadlines.Hang : TimeSpan.FromSeconds(30);
+    private static TimeSpan AfterAKill => Deadlines.HangAtLeast(TimeSpan.FromSeconds(30));
 
     /// <summary>Every silo process this fixture started. The test's tear-down ends them (ChildProcessTest); this list is
     /// the fixture's own safety net, for a test abandoned at its whole-test deadline, whose tear-down never runs.</summary>

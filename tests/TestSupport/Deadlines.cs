@@ -23,15 +23,25 @@ public static class Deadlines
     public static TimeSpan Stress => Scaled(TimeSpan.FromSeconds(30));
 
     /// <summary>How long one whole test (set-up, body, tear-down) may run before it is reported stuck and abandoned:
-    /// 1 minute. Every wait inside a test has its own, shorter deadline; this one catches a call that blocks on the
-    /// test's own thread.</summary>
-    public static TimeSpan WholeTest => Scaled(TimeSpan.FromMinutes(1));
+    /// 1 minute, and never less than 20 s. Every wait inside a test has its own, shorter deadline; this one catches a
+    /// call that blocks on the test's own thread. The floor keeps it above every <see cref="HangAtLeast"/> of an
+    /// ordinary test (15 s at most), so that such a wait times out first, with its own diagnosis.</summary>
+    public static TimeSpan WholeTest => Max(Scaled(TimeSpan.FromMinutes(1)), TimeSpan.FromSeconds(20));
+
+    /// <summary><see cref="Hang"/>, but never shorter than <paramref name="floor"/>: for a wait on work that correct code
+    /// needs that long for (a worker process answering a big request, a cluster recovering from a killed silo),
+    /// however short <c>KATA_DEADLINE_SCALE</c> makes the deadlines that wrong code sits out. The floor must stay below
+    /// the test's own deadline: 15 s at most in an ordinary test (<see cref="WholeTest"/>), more only in a
+    /// <see cref="ProcessClusterCategory"/> test.</summary>
+    public static TimeSpan HangAtLeast(TimeSpan floor) => Max(Hang, floor);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>The whole-test deadline of a systematic (Coyote) test: <see cref="WholeTest"/>, but never shorter than
     /// one minute. <c>KATA_DEADLINE_SCALE</c> below 1 shortens the waits that wrong code makes the tests sit out; a
     /// systematic test waits out nothing (Coyote reports a deadlock at once), it only computes, and cutting it short
     /// would explore fewer schedules.</summary>
-    public static TimeSpan SystematicTest => WholeTest > TimeSpan.FromMinutes(1) ? WholeTest : TimeSpan.FromMinutes(1);
+    public static TimeSpan SystematicTest => Max(WholeTest, TimeSpan.FromMinutes(1));
 
     /// <summary>The NUnit category of tests that start a cluster of OS processes (<c>[Category(Deadlines.ProcessClusterCategory)]</c>):
     /// their whole-test deadline is <see cref="ProcessClusterTest"/>.</summary>
@@ -41,7 +51,7 @@ public static class Deadlines
     /// <see cref="WholeTest"/>, but never shorter than two minutes. Starting .NET processes that each host a server
     /// takes seconds, many on a busy 2-core machine; a <c>KATA_DEADLINE_SCALE</c> below 1 shortens the waits that wrong
     /// code makes a test sit out, never the time correct code needs to start its processes.</summary>
-    public static TimeSpan ProcessClusterTest => WholeTest > TimeSpan.FromMinutes(2) ? WholeTest : TimeSpan.FromMinutes(2);
+    public static TimeSpan ProcessClusterTest => Max(WholeTest, TimeSpan.FromMinutes(2));
 
     /// <summary>Scales <paramref name="deadline"/> by <see cref="Scale"/>.</summary>
     public static TimeSpan Scaled(TimeSpan deadline) => TimeSpan.FromTicks((long)(deadline.Ticks * Scale));
