@@ -160,13 +160,19 @@ public sealed class LoopbackHttpServer : IDisposable
         return _held.TryGetValue(HeldKey(generation, name), out int count) ? count : 0;
     }
 
+    /// <summary>How long the requests a test waits for may take to arrive: <see cref="Deadlines.Hang"/>, never less than
+    /// 5 s. The first requests of a test run go through a cold HTTP stack on both sides (the client's and Kestrel's
+    /// code is compiled as it first runs), which takes seconds on a busy machine, however short
+    /// <c>KATA_DEADLINE_SCALE</c> makes the deadlines that wrong code sits out.</summary>
+    private static TimeSpan Arrival => Deadlines.HangAtLeast(TimeSpan.FromSeconds(5));
+
     /// <summary>Waits until <paramref name="count"/> requests are waiting at gate <paramref name="name"/>, or fails
     /// with <paramref name="diagnosisIfNever"/>.</summary>
     public void ShouldHold(string name, int count, string diagnosisIfNever, TimeSpan? deadline = null) =>
         Poll.Until(
             () => HeldAt(name) >= count,
             () => $"{count} requests at gate '{name}', {HeldAt(name)} there: {diagnosisIfNever} ({InFlightReport()})",
-            deadline);
+            deadline ?? Arrival);
 
     /// <summary>Lets the requests held at gate <paramref name="name"/> (and any that arrive later) through.</summary>
     public void Open(string name) => GateOf(name).TrySetResult();
@@ -197,7 +203,7 @@ public sealed class LoopbackHttpServer : IDisposable
     /// <summary>Waits until at least <paramref name="count"/> requests are in flight, or fails with
     /// <paramref name="diagnosisIfNever"/>.</summary>
     public void ShouldReachInFlight(int count, string diagnosisIfNever, TimeSpan? deadline = null) =>
-        Poll.Until(() => InFlight >= count, () => $"{count} requests in flight: {diagnosisIfNever} ({InFlightReport()})", deadline);
+        Poll.Until(() => InFlight >= count, () => $"{count} requests in flight: {diagnosisIfNever} ({InFlightReport()})", deadline ?? Arrival);
 
     /// <summary>"3 requests in flight, at most 3 at once, 5 arrived", for failure messages.</summary>
     public string InFlightReport()
