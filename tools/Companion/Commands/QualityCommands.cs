@@ -37,6 +37,17 @@ internal sealed partial class MutateCommand : Command<QualitySettings>
 
             var output = Path.Combine(repo.Root, "artifacts", "mutation", exercise.Id);
             Console.Out.WriteLine($"mutate: {exercise.Id} (Stryker.NET; report in {repo.Relative(output)}/)");
+
+            // Stryker analyses the projects with a design-time build, which needs them restored and their tools
+            // (the Coyote rewrite) in place: one ordinary reference build first, as on a fresh clone.
+            var prepared = Dotnet.Run(["build", exercise.TestProject, "-p:KataTarget=solutions", "-v:q", "-nologo"], repo.Root, TimeSpan.FromMinutes(15), cancellationToken);
+            if (!prepared.Succeeded)
+            {
+                Console.Out.WriteLine($"mutate: {exercise.Id}: the reference build failed: " + string.Join(" ", prepared.Output.TakeLast(5)));
+                failed++;
+                continue;
+            }
+
             // From build/quality/, where the tool manifest is; the configuration's paths are relative to it too.
             var run = Dotnet.Run(["stryker", "--config-file", config, "--output", output], quality,
                 TimeSpan.FromHours(3), cancellationToken, new Dictionary<string, string> { ["KataTarget"] = "solutions" }, Console.Out.WriteLine);
