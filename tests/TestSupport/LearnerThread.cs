@@ -217,12 +217,20 @@ public sealed class LearnerThread
             _exception);
     }
 
-    internal static string Show(object? value) => value switch
+    internal static string Show(object? value)
     {
-        null => "null",
-        string s => $"\"{s}\"",
-        _ => value.ToString() ?? value.GetType().Name,
-    };
+        // A value in a failure message is evidence, not the point: the rule that follows it must stay on screen, so a
+        // long value (a record holding an exception and its stack trace) is cut to one short line.
+        const int Longest = 200;
+        string text = value switch
+        {
+            null => "null",
+            string s => $"\"{s}\"",
+            _ => value.ToString() ?? value.GetType().Name,
+        };
+        text = string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return text.Length <= Longest ? text : string.Concat(text.AsSpan(0, Longest), "…");
+    }
 
     private void JoinOrFail(string diagnosisIfStuck, TimeSpan? deadline)
     {
