@@ -13,6 +13,7 @@ namespace ConcurrencyKata.Companion;
 /// <param name="Filter">A <c>dotnet test --filter</c> for every run (exploration; turns the coverage check off).</param>
 /// <param name="BuildLanes">How many builds run side by side, each in a folder of its own.</param>
 /// <param name="TestWorkers">How many test runs run side by side.</param>
+/// <param name="UpdateCoverageMap">Write catalog/&lt;exercise&gt;/coverage.tsv from what the coverage check found.</param>
 /// <param name="DeadlineScale">KATA_DEADLINE_SCALE for the entries' runs: wrong code is expected to hang, and a shorter
 /// deadline only decides how long the tests wait before naming the bug. Stages are correct code: they keep 1.</param>
 internal sealed record CatalogOptions(
@@ -22,7 +23,8 @@ internal sealed record CatalogOptions(
     string? Filter = null,
     int BuildLanes = 2,
     int TestWorkers = 2,
-    double DeadlineScale = 0.15);
+    double DeadlineScale = 0.15,
+    bool UpdateCoverageMap = false);
 
 /// <summary>The outcome of one unit: every run's verdict, and where the time went.</summary>
 internal sealed record UnitReport(CatalogUnit Unit, IReadOnlyList<Verdict> Runs, TimeSpan Build, TimeSpan Test)
@@ -32,7 +34,12 @@ internal sealed record UnitReport(CatalogUnit Unit, IReadOnlyList<Verdict> Runs,
 }
 
 /// <summary>Whether each test of an exercise was seen to fail on some known-wrong entry.</summary>
-internal sealed record CoverageReport(string Exercise, int Tests, IReadOnlyList<string> NeverFailed, int ExtraRuns);
+/// <param name="Exercise">The exercise.</param>
+/// <param name="Tests">How many tests it has.</param>
+/// <param name="NeverFailed">Its tests that failed on no entry.</param>
+/// <param name="ExtraRuns">Test runs the check took beyond the entries' own.</param>
+/// <param name="MapOutOfDate">Some test had to be searched for: catalog/&lt;exercise&gt;/coverage.tsv does not name an entry it fails on.</param>
+internal sealed record CoverageReport(string Exercise, int Tests, IReadOnlyList<string> NeverFailed, int ExtraRuns, bool MapOutOfDate);
 
 /// <summary>Everything a catalog run found.</summary>
 internal sealed record CatalogReport(IReadOnlyList<UnitReport> Units, IReadOnlyList<CoverageReport> Coverage, TimeSpan Elapsed)
@@ -70,6 +77,7 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
     public CatalogReport Run(IReadOnlyList<CatalogUnit> units, IReadOnlyCollection<string> wholeExercises, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
+        RestoreCoyote(cancel);
         var reports = new ConcurrentDictionary<CatalogUnit, UnitReport>();
         var pending = new ConcurrentQueue<CatalogUnit>(units);
         var built = Channel.CreateBounded<(CatalogUnit Unit, string Run, TimeSpan Build)>(Math.Max(1, options.TestWorkers));
@@ -118,6 +126,23 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
         var ordered = units.Select(u => reports[u]).ToList();
         var coverage = options.Filter is null ? Coverage(ordered, wholeExercises, cancel) : [];
         return new CatalogReport(ordered, coverage, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Restores the Coyote tool once, before the lanes build: a build restores it when it is missing, but two lanes
+    /// doing that at once on a fresh clone break each other's restore.
+    /// </summary>
+    private void RestoreCoyote(CancellationToken cancel)
+    {
+        var folder = Path.Combine(repo.Root, "build", "coyote");
+        if (Directory.Exists(folder))
+        {
+            var restore = Dotnet.Run(["tool", "restore"], folder, TimeSpan.FromMinutes(5), cancel);
+            if (!restore.Succeeded)
+            {
+                log("catalog: dotnet tool restore in build/coyote failed: " + string.Join(" ", restore.Output.TakeLast(3)));
+            }
+        }
     }
 
     /// <summary>The one-line report of a unit.</summary>
@@ -261,8 +286,10 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
 
     /// <summary>
     /// docs/testing.md, rule 18: every test of an exercise must fail on some known-wrong entry. A test that no run
-    /// failed is run, with every other such test, against the entries whose runs stopped before reaching it (latest
-    /// failing step first), until each has failed somewhere or no entry is left.
+    /// failed (the runs stop at the earliest failing step) is run against the entry catalog/&lt;exercise&gt;/coverage.tsv
+    /// names for it (<see cref="CoverageMap"/>); any test still not seen failing is run, with every other such test,
+    /// against the entries whose runs stopped before reaching it (latest failing step first), until each has failed
+    /// somewhere or no entry is left.
     /// </summary>
     private List<CoverageReport> Coverage(IReadOnlyList<UnitReport> reports, IReadOnlyCollection<string> wholeExercises, CancellationToken cancel)
     {
@@ -277,15 +304,36 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
 
             var all = entries.SelectMany(r => _lastResults.TryGetValue(r.Unit.Id, out var res) ? res.Tests.Where(t => t.Exercise == exercise).Select(Judge.Key) : [])
                 .ToHashSet(StringComparer.Ordinal);
-            var failed = entries.SelectMany(r => r.Runs.SelectMany(v => v.FailedTests)).ToHashSet(StringComparer.Ordinal);
-            var uncovered = all.Where(t => !failed.Contains(t)).ToHashSet(StringComparer.Ordinal);
+
+            // Test -> the first entry it was seen failing on (the main runs first), and every (test, entry) seen.
+            var failedOn = new Dictionary<string, string>(StringComparer.Ordinal);
+            var seen = new HashSet<(string Test, string Entry)>();
+            foreach (var report in entries)
+            {
+                Record([(report.Unit, report.Runs.SelectMany(v => v.FailedTests).ToList())]);
+            }
+
+            var info = repo.Resolve(exercise);
+            var extra = 0;
+            var byName = entries.ToDictionary(r => r.Unit.Name, r => r.Unit, StringComparer.Ordinal);
+            var map = CoverageMap.Load(repo, exercise);
+            var planned = all.Where(t => !failedOn.ContainsKey(t) && map.TryGetValue(t, out var e) && byName.ContainsKey(e))
+                .GroupBy(t => map[t], StringComparer.Ordinal)
+                .Select(g => (Unit: byName[g.Key], Tests: g.ToList()))
+                .ToList();
+            foreach (var batch in planned.Chunk(Math.Max(1, options.TestWorkers)))
+            {
+                Record(batch.AsParallel().WithDegreeOfParallelism(batch.Length).Select(p => (p.Unit, Failed: RunForCoverage(p.Unit, info, p.Tests, cancel))).ToList());
+                extra += batch.Length;
+            }
+
+            var uncovered = all.Where(t => !failedOn.ContainsKey(t)).ToHashSet(StringComparer.Ordinal);
+            var searched = uncovered.Count > 0;
             var candidates = entries
                 .Where(r => r.Runs.Count > 0 && r.Runs[0].NotRunTests.Count > 0)
                 .OrderByDescending(r => r.Runs[0].FailingStep ?? 0)
                 .Select(r => r.Unit)
                 .ToList();
-            var extra = 0;
-            var info = repo.Resolve(exercise);
             foreach (var batch in candidates.Chunk(Math.Max(1, options.TestWorkers)))
             {
                 if (uncovered.Count == 0)
@@ -294,21 +342,44 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
                 }
 
                 var wanted = uncovered.ToList();
-                var filter = string.Join("|", wanted.Select(t => "FullyQualifiedName~" + FilterEscape(MethodOf(t))));
-                var found = batch.AsParallel().WithDegreeOfParallelism(batch.Length).Select(unit =>
-                {
-                    var run = Path.Combine(unit.WorkFolder(repo), "run");
-                    var results = RunTests(unit, run, info, "coverage", filter, stopAtFailingStep: false, cancel);
-                    return results.Tests.Where(t => t.Outcome is TestOutcome.Failed or TestOutcome.NotImplemented).Select(Judge.Key).ToList();
-                }).SelectMany(x => x).ToList();
+                Record(batch.AsParallel().WithDegreeOfParallelism(batch.Length).Select(unit => (unit, Failed: RunForCoverage(unit, info, wanted, cancel))).ToList());
                 extra += batch.Length;
-                uncovered.ExceptWith(found);
+                uncovered.ExceptWith(failedOn.Keys);
             }
 
-            coverage.Add(new CoverageReport(exercise, all.Count, uncovered.Order(StringComparer.Ordinal).ToList(), extra));
+            if (options.UpdateCoverageMap && uncovered.Count == 0)
+            {
+                    // Keep the map's own choice where it was seen to hold, so that the file changes only where it must.
+                var updated = all.ToDictionary(t => t, t => map.TryGetValue(t, out var e) && seen.Contains((t, e)) ? e : failedOn[t], StringComparer.Ordinal);
+                CoverageMap.Save(repo, exercise, updated);
+                log($"catalog: {exercise}: wrote {repo.Relative(CoverageMap.PathOf(repo, exercise))}");
+            }
+
+            coverage.Add(new CoverageReport(exercise, all.Count, uncovered.Order(StringComparer.Ordinal).ToList(), extra, MapOutOfDate: searched));
+
+            void Record(IEnumerable<(CatalogUnit Unit, List<string> Failed)> found)
+            {
+                foreach (var (unit, failed) in found)
+                {
+                    foreach (var test in failed)
+                    {
+                        failedOn.TryAdd(test, unit.Name);
+                        seen.Add((test, unit.Name));
+                    }
+                }
+            }
         }
 
         return coverage;
+    }
+
+    /// <summary>Runs <paramref name="tests"/> on an entry's built tests, every step, and returns those that failed.</summary>
+    private List<string> RunForCoverage(CatalogUnit unit, ExerciseInfo exercise, IReadOnlyCollection<string> tests, CancellationToken cancel)
+    {
+        var filter = string.Join("|", tests.Select(MethodOf).Distinct(StringComparer.Ordinal).Select(t => "FullyQualifiedName~" + FilterEscape(t)));
+        var run = Path.Combine(unit.WorkFolder(repo), "run");
+        var results = RunTests(unit, run, exercise, "coverage", filter, stopAtFailingStep: false, cancel);
+        return results.Tests.Where(t => t.Outcome is TestOutcome.Failed or TestOutcome.NotImplemented).Select(Judge.Key).ToList();
     }
 
     /// <summary>Class.Method of a test key, without a parameterised test's arguments.</summary>

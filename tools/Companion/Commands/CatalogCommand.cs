@@ -45,8 +45,12 @@ internal sealed class CatalogSettings : KataSettings
     [DefaultValue(0.15)]
     public double DeadlineScale { get; init; } = 0.15;
 
+    [CommandOption("--update-coverage-map")]
+    [Description("With --strict: write catalog/<exercise>/coverage.tsv, the entry each test fails on, which the coverage check runs first.")]
+    public bool UpdateCoverageMap { get; init; }
+
     /// <summary>The runner's options.</summary>
-    public CatalogOptions Options() => new(Math.Max(1, Repeat), Math.Max(1, RaceRepeat), Strict, Filter, Math.Max(1, Lanes), Math.Max(1, Jobs), DeadlineScale);
+    public CatalogOptions Options() => new(Math.Max(1, Repeat), Math.Max(1, RaceRepeat), Strict, Filter, Math.Max(1, Lanes), Math.Max(1, Jobs), DeadlineScale, UpdateCoverageMap);
 }
 
 /// <summary>
@@ -105,6 +109,11 @@ internal sealed class CatalogCommand : Command<CatalogSettings>
             log(c.NeverFailed.Count == 0
                 ? $"catalog: {c.Exercise}: each of its {c.Tests} tests fails on at least one known-wrong implementation ({c.ExtraRuns} extra coverage runs)"
                 : $"catalog: {c.Exercise}: {c.NeverFailed.Count} of {c.Tests} tests fail on no known-wrong implementation: {string.Join(", ", c.NeverFailed.Select(t => t[(t.LastIndexOf('.') + 1)..]))}");
+            if (c.MapOutOfDate && c.NeverFailed.Count == 0)
+            {
+                log($"catalog: {c.Exercise}: {repo.Relative(CoverageMap.PathOf(repo, c.Exercise))} did not name an entry for every test, so some were searched for: " +
+                    $"kata catalog {c.Exercise} --strict --update-coverage-map");
+            }
         }
 
         foreach (var missed in report.Units.Where(u => !u.Ok))
