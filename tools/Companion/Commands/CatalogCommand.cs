@@ -109,7 +109,7 @@ internal sealed class CatalogCommand : Command<CatalogSettings>
             log(c.NeverFailed.Count == 0
                 ? $"catalog: {c.Exercise}: each of its {c.Tests} tests fails on at least one known-wrong implementation ({c.ExtraRuns} extra coverage runs)"
                 : $"catalog: {c.Exercise}: {c.NeverFailed.Count} of {c.Tests} tests fail on no known-wrong implementation: {string.Join(", ", c.NeverFailed.Select(t => t[(t.LastIndexOf('.') + 1)..]))}");
-            if (c.MapOutOfDate && c.NeverFailed.Count == 0)
+            if (c.MapOutOfDate && c.NeverFailed.Count == 0 && !options.UpdateCoverageMap)
             {
                 log($"catalog: {c.Exercise}: {repo.Relative(CoverageMap.PathOf(repo, c.Exercise))} did not name an entry for every test, so some were searched for: " +
                     $"kata catalog {c.Exercise} --strict --update-coverage-map");
