@@ -55,7 +55,8 @@ public sealed class Step2_DistributedMap : ClusterTest
         Task<MapResult> mapping = map.MapAsync(numbers);
 
         ChunkSpy.WaitUntil(calls => calls.Count(c => c.State == ChunkCallState.Answered) == 3 && calls.Any(c => c.IsHeld),
-            "The first chunk is held at its silo; the other three must be sent and answered meanwhile (4 chunks, 4 in flight at most).");
+            "The first chunk is held at its silo; the other three must be sent and answered meanwhile (4 chunks, 4 in flight at most). " +
+            "Calls for one grain id queue at one silo behind the held one: give each chunk (each attempt) a grain id of its own.");
         mapping.ShouldStayPending("MapAsync returned while its first chunk was still in flight: it must wait for every chunk.");
 
         ChunkSpy.ReleaseAll();

@@ -186,9 +186,7 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
             args.Add("--no-restore");
         }
 
-        // The MSBuild server keeps the build's own process warm from one unit to the next (a lane that finds it busy
-        // builds in its own process, as without it).
-        var result = Dotnet.Run(args, repo.Root, TimeSpan.FromMinutes(10), cancel, new Dictionary<string, string> { ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "1" });
+        var result = Dotnet.Run(args, repo.Root, TimeSpan.FromMinutes(10), cancel);
         File.WriteAllLines(Path.Combine(work, "build.log"), result.Output);
         if (!result.Succeeded)
         {
