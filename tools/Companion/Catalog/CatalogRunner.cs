@@ -350,8 +350,8 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
 
             if (options.UpdateCoverageMap && uncovered.Count == 0)
             {
-                    // The tests the main runs reach keep the map's choice where it was seen to hold (the file changes only
-                // where it must); the others go to as few entries as will do, since each is one more run.
+                // The tests the main runs reach keep the map's choice where it was seen to hold; the others go to as few
+                // entries as will do, since each is one more run.
                 var updated = all.ToDictionary(t => t, t => map.TryGetValue(t, out var e) && seen.Contains((t, e)) ? e : failedOn[t], StringComparer.Ordinal);
                 var left = all.Where(t => !mainFailed.Contains(t)).ToHashSet(StringComparer.Ordinal);
                 while (left.Count > 0)
@@ -364,6 +364,7 @@ internal sealed class CatalogRunner(KataRepo repo, CatalogOptions options, Actio
                         left.Remove(test);
                     }
                 }
+
                 CoverageMap.Save(repo, exercise, updated);
                 log($"catalog: {exercise}: wrote {repo.Relative(CoverageMap.PathOf(repo, exercise))}");
             }
