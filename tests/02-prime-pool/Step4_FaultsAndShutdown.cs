@@ -18,6 +18,10 @@ public sealed class Step4_FaultsAndShutdown : PoolTest
     private const string ObjectDisposed =
         "Dispose fails every task not answered yet, queued or in flight, with ObjectDisposedException.";
 
+    /// <summary>The largest prime below 2^63, fifty times: minutes of trial division. A worker busy with it cannot read
+    /// the end of its input before it is done, so only a kill ends it.</summary>
+    private static readonly string LongCheck = "check " + string.Join(',', Enumerable.Repeat("9223372036854775783", 50));
+
     [Test]
     public void A_worker_killed_mid_task_fails_that_task_with_WorkerCrashedException()
     {
@@ -151,10 +155,8 @@ public sealed class Step4_FaultsAndShutdown : PoolTest
     [Test]
     public void Dispose_kills_a_worker_busy_with_a_long_check()
     {
-        // The largest prime below 2^63, fifty times: minutes of trial division. The worker cannot read the end of
-        // its input before it is done, so Dispose has to kill it.
         PrimePool pool = NewPool(1);
-        Task<string> busy = pool.SendAsync("check " + string.Join(',', Enumerable.Repeat("9223372036854775783", 50)));
+        Task<string> busy = pool.SendAsync(LongCheck);
         IReadOnlyList<int> ids = WaitForWorkers(pool, 1, "A request needs a worker.");
         busy.ShouldStayPending("The check takes minutes.");
 
@@ -168,9 +170,11 @@ public sealed class Step4_FaultsAndShutdown : PoolTest
     public void Dispose_after_a_crash_still_ends_everything_promptly()
     {
         PrimePool pool = NewPool(2);
-        Task<string> first = pool.SendAsync("hold");
-        Task<string> second = pool.SendAsync("hold");
-        IReadOnlyList<int> ids = WaitForWorkers(pool, 2, "Two held requests need two workers.");
+        // Whichever worker is killed, the other is busy with a long check and cannot read the end of its input: only a
+        // kill ends it.
+        Task<string> first = pool.SendAsync(LongCheck);
+        Task<string> second = pool.SendAsync(LongCheck);
+        IReadOnlyList<int> ids = WaitForWorkers(pool, 2, "Two long checks need two workers.");
         ChildProcesses.Kill(ids[0]);
 
         DisposeWithDeadline(pool, "Dispose must end every worker promptly, also when one of them has crashed already.");
